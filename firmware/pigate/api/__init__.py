@@ -1,0 +1,1 @@
+"""Ozeki-compatible HTTP API: the /api command frame, XML answers, authentication."""

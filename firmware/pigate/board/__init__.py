@@ -1,0 +1,1 @@
+"""Board support: status LEDs and the modem power key."""

@@ -1,0 +1,1 @@
+"""Media: text to speech, audio files, DTMF helpers shared by GSM and SIP legs."""

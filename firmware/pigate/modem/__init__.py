@@ -1,0 +1,1 @@
+"""The modem driver: AT engine, pure parsers, vendor quirks, device operations, recovery."""

@@ -1,0 +1,1 @@
+"""OzML: typed verbs, a safe parser and the interpreter that runs them against a Leg."""

@@ -1,0 +1,1 @@
+"""The modem simulator: AT dialects on a pty, a network of virtual handsets, faults, control."""

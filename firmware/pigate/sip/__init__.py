@@ -1,0 +1,1 @@
+"""SIP through pjsua2 (the only package that imports it)."""
