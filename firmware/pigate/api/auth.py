@@ -1,0 +1,101 @@
+"""API guards: salted password hashes checked in constant time, and allow/deny address lists in CIDR."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import ipaddress
+import os
+import threading
+from typing import Iterable
+
+from pigate.config import User
+from pigate.errors import AuthenticationFailed, AuthenticationRequired, ForbiddenAddress
+
+ITERATIONS = 200_000
+
+
+def hash_password(password: str, *, iterations: int = ITERATIONS, salt: bytes | None = None) -> str:
+    """`pbkdf2_sha256$<iterations>$<salt>$<hash>`, the form the config's password_hash takes."""
+    salt = salt or os.urandom(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
+    return "pbkdf2_sha256${}${}${}".format(
+        iterations, base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
+    )
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    try:
+        _, iterations, salt, expected = encoded.split("$")
+        digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), base64.b64decode(salt), int(iterations))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest, base64.b64decode(expected))
+
+
+class AddressGuard:
+    """Allow/deny lists of networks; an empty allow list allows all; deny wins."""
+
+    def __init__(self, *, allow: Iterable[str] = (), deny: Iterable[str] = ()) -> None:
+        self._allow = [ipaddress.ip_network(n, strict=False) for n in allow]
+        self._deny = [ipaddress.ip_network(n, strict=False) for n in deny]
+
+    def allowed(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.split("%")[0])
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        if any(ip in net for net in self._deny if net.version == ip.version):
+            return False
+        return not self._allow or any(ip in net for net in self._allow if net.version == ip.version)
+
+    def check(self, address: str) -> None:
+        if not self.allowed(address):
+            raise ForbiddenAddress()
+
+
+class UserGuard:
+    """Username/Password checking; a no-op when no users are configured.
+
+    PBKDF2 is slow on purpose; a successful check is remembered as an HMAC under a per-process key,
+    so a busy client does not pay it on every request and nothing reversible stays in memory.
+    """
+
+    def __init__(self, *, users: Iterable[User]) -> None:
+        self._users = {u.name: u.password_hash for u in users}
+        self._key = os.urandom(32)
+        self._verified: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._users)
+
+    def check(self, username: str, password: str) -> str | None:
+        """The authenticated user name (None when auth is off); raises 304 or 305."""
+        if not self._users:
+            return None
+        if not username and not password:
+            raise AuthenticationRequired()
+        token = hmac.new(self._key, f"{username}\0{password}".encode(), hashlib.sha256).digest()
+        with self._lock:
+            known = self._verified.get(username)
+        if known is not None and hmac.compare_digest(known, token):
+            return username
+        encoded = self._users.get(username)
+        # Compare against a dummy hash for unknown users so timing does not reveal which names exist.
+        ok = verify_password(password, encoded or _dummy_hash()) and encoded is not None
+        if not ok:
+            raise AuthenticationFailed()
+        with self._lock:
+            self._verified[username] = token
+        return username
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return hash_password("pigate-dummy", salt=b"\0" * 16)

@@ -1,0 +1,112 @@
+"""Composition root: config -> drivers (real or simulated) -> services -> HTTP; start and stop order."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Callable
+
+import bottle
+from waitress.server import create_server
+
+from pigate.api.auth import AddressGuard, UserGuard
+from pigate.api.extensions import Extension, ExtensionCommands
+from pigate.api.ozeki import CommandTable, OzekiApi
+from pigate.config import Config
+from pigate.events import EventBus
+from pigate.sdnotify import SystemdNotifier
+from pigate.store import Database
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    """The daemon: owns every long-lived part and starts/stops them in dependency order."""
+
+    def __init__(self, *, config: Config, notifier: SystemdNotifier | None = None) -> None:
+        self.config = config
+        self.systemd = notifier or SystemdNotifier()
+        self.bus = EventBus()
+        self.db: Database | None = None
+        self.commands = CommandTable()
+        self.web = bottle.Bottle()
+        self._server = None
+        self._http_thread: threading.Thread | None = None
+        self._stoppers: list[Callable[[], None]] = []
+
+    # -- wiring ---------------------------------------------------------------------------------
+    def _extensions(self) -> list[Extension]:
+        cfg = self.config
+        exts = [Extension(e.id, "ApiExtension", e.id, lambda: True) for e in cfg.api_extensions]
+        exts += [Extension(m.name, "GsmLine", m.number, self._line_connected(m.name)) for m in cfg.modems]
+        exts += [Extension(a.id, "SipAccount", a.uri, lambda: False) for a in cfg.sip.accounts]
+        return exts
+
+    def _line_connected(self, name: str) -> Callable[[], bool]:
+        return lambda: False
+
+    def _build_http(self) -> None:
+        cfg = self.config.http
+        ExtensionCommands(extensions=self._extensions()).register(self.commands)
+        api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users),
+                       addresses=AddressGuard(allow=cfg.allow, deny=cfg.deny),
+                       max_request_bytes=cfg.max_request_bytes)
+        api.install(self.web)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        data = self.config.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        self.bus.start()
+        self._stoppers.append(self.bus.stop)
+        self.db = Database(path=Path(data) / "pigate.db")
+        self._stoppers.append(self.db.close)
+        self._build_http()
+        self._start_http()
+        self.systemd.ready(f"listening on {self.url}")
+
+    def _start_http(self) -> None:
+        cfg = self.config.http
+        self._server = create_server(
+            self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads, ident="pigate",
+            # waitress refuses oversized headers itself; let requests a little over our limit through
+            # so the API can answer them with its own 300.
+            max_request_header_size=max(4 * cfg.max_request_bytes, 262144),
+            max_request_body_size=max(4 * cfg.max_request_bytes, 262144),
+            channel_timeout=30, connection_limit=512, clear_untrusted_proxy_headers=True,
+        )
+        self._http_thread = threading.Thread(target=self._serve, name="http", daemon=True)
+        self._http_thread.start()
+        log.info("listening on %s", self.url)
+
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except OSError:  # the socket was closed by stop()
+            pass
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port) if self._server else 0
+
+    @property
+    def url(self) -> str:
+        host = self.config.http.listen
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    def stop(self) -> None:
+        self.systemd.stopping()
+        if self._server is not None:
+            self._server.close()
+            self._server.task_dispatcher.shutdown(timeout=1)
+            if self._http_thread:
+                self._http_thread.join(1.0)
+            self._server = None
+        while self._stoppers:
+            stop = self._stoppers.pop()
+            try:
+                stop()
+            except Exception:
+                log.exception("stopping %r failed", stop)

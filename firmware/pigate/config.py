@@ -1,0 +1,224 @@
+"""The TOML configuration as typed dataclasses; defaults run the box on its built-in simulator."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pigate import _schema
+from pigate.errors import ConfigError
+
+SYSTEM_CONFIG = Path("/etc/pigate/pigate.toml")
+SIMULATED = "sim"  # a modem port of "sim" means: the built-in simulator
+
+
+def _check_cidrs(values: list[str], where: str) -> None:
+    for i, value in enumerate(values):
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"'{where}[{i}]' is not an address or CIDR network: {value!r}") from exc
+
+
+@dataclass(frozen=True)
+class User:
+    """An API user; `password_hash` as written by `pigate passwd`."""
+
+    name: str
+    password_hash: str
+
+    def validate(self, path: str) -> None:
+        if not self.password_hash.startswith("pbkdf2_sha256$") or self.password_hash.count("$") != 3:
+            raise ConfigError(f"'{path}.password_hash' must be a hash written by `pigate passwd`")
+
+
+@dataclass(frozen=True)
+class HttpConfig:
+    listen: str = "127.0.0.1"
+    port: int = 9509
+    threads: int = 8
+    users: list[User] = field(default_factory=list)
+    allow: list[str] = field(default_factory=list)
+    deny: list[str] = field(default_factory=list)
+    max_request_bytes: int = 65536
+    public_url: str = ""  # how clients reach the box (for RecordURL and the like); derived when empty
+
+    def validate(self, path: str) -> None:
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"'{path}.port' must be 0-65535, got {self.port}")
+        if not 1 <= self.threads <= 256:
+            raise ConfigError(f"'{path}.threads' must be 1-256, got {self.threads}")
+        try:
+            ipaddress.ip_address(self.listen)
+        except ValueError as exc:
+            raise ConfigError(f"'{path}.listen' must be an IP address, got {self.listen!r}") from exc
+        _check_cidrs(self.allow, f"{path}.allow")
+        _check_cidrs(self.deny, f"{path}.deny")
+
+
+@dataclass(frozen=True)
+class ModemConfig:
+    """One GSM line: a modem on a serial port (`sim` = the built-in simulator)."""
+
+    name: str = "gsm1"
+    port: str = SIMULATED
+    audio_port: str = ""
+    number: str = "+15550000001"
+    pin: str = ""
+    vendor: Literal["auto", "generic", "sim800", "sim7600", "ec25"] = "auto"
+    baudrate: int = 115200
+    command_timeout: float = 10.0
+    sms_timeout: float = 60.0
+    pacing: float = 0.0  # seconds between two submissions (vendors advise pacing on some networks)
+
+    def validate(self, path: str) -> None:
+        if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(f"'{path}.name' must be letters, digits, - or _, got {self.name!r}")
+        if self.pin and not (self.pin.isdigit() and 4 <= len(self.pin) <= 8):
+            raise ConfigError(f"'{path}.pin' must be 4-8 digits")
+        if self.pacing < 0 or self.command_timeout <= 0 or self.sms_timeout <= 0:
+            raise ConfigError(f"'{path}': timeouts must be > 0 and pacing >= 0")
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    """The built-in modem simulator, used by modems whose port is `sim`."""
+
+    dialect: Literal["sim800", "sim7600", "ec25"] = "sim7600"
+    sms_latency: float = 0.0
+    command_latency: float = 0.0
+    control: bool = True  # the JSON control API under /sim/ on the HTTP port
+
+
+@dataclass(frozen=True)
+class SipAccount:
+    id: str
+    uri: str
+    registrar: str = ""
+    username: str = ""
+    password: str = ""
+
+
+@dataclass(frozen=True)
+class SipConfig:
+    enabled: bool = False
+    listen: str = "127.0.0.1"
+    port: int = 5060
+    accounts: list[SipAccount] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ApiExtension:
+    """An API extension: the number apps use; its own notification URLs override [notifications]."""
+
+    id: str = "9999"
+    lines: list[str] = field(default_factory=list)  # GSM lines it may use; empty = all
+    incoming_call_url: str = ""
+    incoming_sms_url: str = ""
+    call_changed_url: str = ""
+    error_url: str = ""
+
+    def validate(self, path: str) -> None:
+        if not self.id:
+            raise ConfigError(f"'{path}.id' must not be empty")
+
+
+@dataclass(frozen=True)
+class NotificationsConfig:
+    call_changed_url: str = ""
+    incoming_call_url: str = ""
+    incoming_sms_url: str = ""
+    routing_interception_url: str = ""
+    error_url: str = ""
+    connect_timeout: float = 5.0
+    read_timeout: float = 15.0
+    retries: int = 2
+    backoff: float = 0.5
+    max_body: int = 1024 * 1024
+    allow: list[str] = field(default_factory=list)
+    deny: list[str] = field(default_factory=list)
+    secret: str = ""
+
+    def validate(self, path: str) -> None:
+        _check_cidrs(self.allow, f"{path}.allow")
+        _check_cidrs(self.deny, f"{path}.deny")
+        if self.connect_timeout <= 0 or self.read_timeout <= 0:
+            raise ConfigError(f"'{path}': timeouts must be > 0")
+        if self.retries < 0:
+            raise ConfigError(f"'{path}.retries' must be >= 0")
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    data_dir: str = "data"  # relative paths are relative to the working directory
+    content_dir: str = ""  # Play's local files; default <data_dir>/content
+
+
+@dataclass(frozen=True)
+class LedsConfig:
+    backend: Literal["memory", "gpio"] = "memory"
+    pins: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Config:
+    http: HttpConfig = field(default_factory=HttpConfig)
+    modems: list[ModemConfig] = field(default_factory=lambda: [ModemConfig()])
+    simulator: SimulatorConfig = field(default_factory=SimulatorConfig)
+    sip: SipConfig = field(default_factory=SipConfig)
+    api_extensions: list[ApiExtension] = field(default_factory=lambda: [ApiExtension()])
+    notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    leds: LedsConfig = field(default_factory=LedsConfig)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    def validate(self, path: str) -> None:
+        for what, items, key in (("modems", self.modems, "name"), ("api_extensions", self.api_extensions, "id")):
+            seen: set[str] = set()
+            for item in items:
+                value = getattr(item, key)
+                if value in seen:
+                    raise ConfigError(f"'{what}': duplicate {key} {value!r}")
+                seen.add(value)
+        names = {m.name for m in self.modems}
+        for i, ext in enumerate(self.api_extensions):
+            for line in ext.lines:
+                if line not in names:
+                    raise ConfigError(f"'api_extensions[{i}].lines': no modem named {line!r}")
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.storage.data_dir)
+
+    @property
+    def content_dir(self) -> Path:
+        return Path(self.storage.content_dir) if self.storage.content_dir else self.data_dir / "content"
+
+
+def parse(text: str, *, source: str = "config") -> Config:
+    """Parse TOML text into a validated Config; errors are ConfigError naming the key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    return _schema.load(Config, data)
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Load `path`; without one, /etc/pigate/pigate.toml when present, else the built-in defaults."""
+    if path is None:
+        if not SYSTEM_CONFIG.exists():
+            return Config()
+        path = SYSTEM_CONFIG
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    try:
+        return parse(text, source=str(path))
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
