@@ -26,10 +26,11 @@ def _check_cidrs(values: list[str], where: str) -> None:
 
 @dataclass(frozen=True)
 class User:
-    """An API user; `password_hash` as written by `pigate passwd`."""
+    """An API user; `password_hash` as written by `pigate passwd`; `commands` limits what it may call."""
 
     name: str
     password_hash: str
+    commands: list[str] = field(default_factory=list)  # empty = every command
 
     def validate(self, path: str) -> None:
         if not self.password_hash.startswith("pbkdf2_sha256$") or self.password_hash.count("$") != 3:

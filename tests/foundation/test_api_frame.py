@@ -128,6 +128,14 @@ def test_authentication_required_failed_and_ok():
     assert wsgi(app, query=q(command="ListExtensions", Username="admin", Password="s3cre")).code == 305
 
 
+def test_user_acl_is_306_for_commands_not_listed():
+    users = [User("ops", hash_password("pw", iterations=1000), commands=["ListExtensionTypes"])]
+    app = make_app(users=users)
+    assert wsgi(app, query=q(command="listextensiontypes", Username="ops", Password="pw")).code == 200
+    ans = wsgi(app, query=q(command="ListExtensions", Username="ops", Password="pw"))
+    assert (ans.code, ans.message) == (306, "User is not allowed to use API in ACL")
+
+
 @pytest.mark.parametrize("allow,deny,remote,code", [
     (["10.0.0.0/8"], [], "127.0.0.1", 307),
     (["10.0.0.0/8"], [], "10.1.2.3", 200),

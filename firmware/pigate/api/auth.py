@@ -12,7 +12,7 @@ import threading
 from typing import Iterable
 
 from pigate.config import User
-from pigate.errors import AuthenticationFailed, AuthenticationRequired, ForbiddenAddress
+from pigate.errors import AuthenticationFailed, AuthenticationRequired, ForbiddenAddress, ForbiddenUser
 
 ITERATIONS = 200_000
 
@@ -66,7 +66,9 @@ class UserGuard:
     """
 
     def __init__(self, *, users: Iterable[User]) -> None:
+        users = list(users)
         self._users = {u.name: u.password_hash for u in users}
+        self._acl = {u.name: {c.lower() for c in u.commands} for u in users if u.commands}
         self._key = os.urandom(32)
         self._verified: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -74,6 +76,12 @@ class UserGuard:
     @property
     def enabled(self) -> bool:
         return bool(self._users)
+
+    def authorize(self, username: str | None, command: str) -> None:
+        """306 when the user's ACL does not list `command`."""
+        acl = self._acl.get(username or "")
+        if acl is not None and command.lower() not in acl:
+            raise ForbiddenUser()
 
     def check(self, username: str, password: str) -> str | None:
         """The authenticated user name (None when auth is off); raises 304 or 305."""

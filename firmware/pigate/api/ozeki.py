@@ -89,6 +89,7 @@ class OzekiApi:
         name, handler = self.commands.lookup(command)
         params.command = name
         user = self._users.check(params.get("Username"), params.get("Password"))
+        self._users.authorize(user, name)
         elements = handler(ApiRequest(params=params, remote_addr=remote, user=user)) or ()
         return render(200, None, elements)
 
