@@ -164,3 +164,7 @@ class PortGone(ModemError):
 
 class NotifyError(PigateError):
     """A webhook could not be delivered or its answer could not be used."""
+
+
+class MediaError(PigateError):
+    """An audio source could not be found, fetched, decoded or synthesized."""
