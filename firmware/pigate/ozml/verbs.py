@@ -1,0 +1,267 @@
+"""The OzML verbs: one frozen dataclass per element, each declaring its attributes, defaults and children."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from pigate.ozml.params import children, param
+
+PARTIES = ("caller", "callee", "all")
+DTMF_KEYS = r"[0-9*#A-Da-d]+"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verb:
+    """A parsed OzML command; `line`/`column` locate its start tag (0 when built in code)."""
+
+    TAG: ClassVar[str] = ""
+    line: int = 0
+    column: int = 0
+
+
+# -- media -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Delay(Verb):
+    TAG: ClassVar[str] = "Delay"
+    # (ours) `<Delay/>` without a number waits one second.
+    seconds: float = param("Seconds", 1.0, main=True, minimum=0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Speak(Verb):
+    TAG: ClassVar[str] = "Speak"
+    text: str = param("Text", "", required=True, main=True)
+    language: str | None = param("Language")
+    voice: str | None = param("Voice")
+    party: str | None = param("Party", choices=PARTIES)
+    call_id: str | None = param("CallId")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Play(Verb):
+    TAG: ClassVar[str] = "Play"
+    audio_file: str = param("AudioFile", "", required=True, main=True)
+    repeat: bool = param("Repeat", False)
+    timeout: float | None = param("Timeout", minimum=0)
+    party: str | None = param("Party", choices=PARTIES)
+    call_id: str | None = param("CallId")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Beep(Verb):
+    TAG: ClassVar[str] = "Beep"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record(Verb):
+    TAG: ClassVar[str] = "Record"
+    format: str = param("Format", "mp3", choices=("mp3", "wav"))
+    finished_url: str | None = param("FinishedUrl")
+    duration: float | None = param("Duration", minimum=0)
+    inactivity: float | None = param("Inactivity", minimum=0)
+    finish_digits: str | None = param("FinishDigits", pattern=DTMF_KEYS)
+    record_path: str | None = param("RecordPath")
+    call_id: str | None = param("CallId")
+
+
+# -- menus -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Input:
+    """One choice of a UserInput menu: the digits that select it and the commands it runs."""
+
+    key: str = param("Key", "", required=True, pattern=DTMF_KEYS)
+    commands: tuple[Verb, ...] = children("verbs")
+    line: int = 0
+    column: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class UserInput(Verb):
+    """A menu: InitialCommands play while digits are collected, then the matching Input runs.
+
+    MinDigits and MaxDigits default to Digits, so `Digits="4"` alone reads exactly four keys.
+    """
+
+    TAG: ClassVar[str] = "UserInput"
+    timeout: float = param("Timeout", 10.0, minimum=0)
+    repeat: bool = param("Repeat", False)
+    digits: int = param("Digits", 1, minimum=1)
+    min_digits: int | None = param("MinDigits", minimum=1)
+    max_digits: int | None = param("MaxDigits", minimum=1)
+    back_key: str = param("BackKey", "*", pattern=r"[0-9*#A-Da-d]?")
+    forward_to_url: str | None = param("ForwardToUrl")
+    initial_commands: tuple[Verb, ...] = children("menu")
+    inputs: tuple[Input, ...] = ()
+
+    @property
+    def fewest(self) -> int:
+        return self.min_digits if self.min_digits is not None else self.digits
+
+    @property
+    def most(self) -> int:
+        """At most this many digits are read; a longer Input key raises the limit to its length."""
+        limit = self.max_digits if self.max_digits is not None else max(self.digits, self.fewest)
+        return max([limit, self.fewest, *(len(i.key) for i in self.inputs)])
+
+
+# -- call control ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class GoTo(Verb):
+    TAG: ClassVar[str] = "GoTo"
+    url: str = param("Url", "", required=True, main=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlindTransfer(Verb):
+    TAG: ClassVar[str] = "BlindTransfer"
+    target: str = param("Target", "", required=True, main=True)
+    transferor_party: str | None = param("TransferorParty", choices=("caller", "callee"))
+    call_id: str | None = param("CallId")
+    finished_url: str | None = param("FinishedUrl")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AttendedTransfer(Verb):
+    TAG: ClassVar[str] = "AttendedTransfer"
+    transferred_call_id: str = param("TransferredCallId", "", required=True)
+    target_call_id: str = param("TargetCallId", "", required=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Forward(Verb):
+    TAG: ClassVar[str] = "Forward"
+    destination: str = param("Destination", "", required=True, main=True)
+    call_id: str | None = param("CallId")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForwardCall(Forward):
+    """Ozeki 10's name for Forward; behaves identically."""
+
+    TAG: ClassVar[str] = "ForwardCall"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hangup(Verb):
+    TAG: ClassVar[str] = "Hangup"
+    call_id: str | None = param("CallId")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hold(Verb):
+    TAG: ClassVar[str] = "Hold"
+    call_id: str | None = param("CallId")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unhold(Verb):
+    TAG: ClassVar[str] = "Unhold"
+    call_id: str | None = param("CallId")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendDTMF(Verb):
+    TAG: ClassVar[str] = "SendDTMF"
+    keys: str = param("Keys", "", required=True, main=True, pattern=DTMF_KEYS)
+    party: str | None = param("Party", choices=PARTIES)
+    call_id: str | None = param("CallId")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Call(Verb):
+    TAG: ClassVar[str] = "Call"
+    dialed: str = param("Dialed", "", required=True, main=True)
+    url: str | None = param("Url")
+    caller_id: str | None = param("CallerId")
+    caller_display_name: str | None = param("CallerDisplayName")
+    api_extension: str | None = param("ApiExtension")
+    error_url: str | None = param("ErrorUrl")
+    response_ozml: str | None = param("ResponseOzML")
+    finished_url: str | None = param("FinishedUrl")
+    ring_time: int = param("RingTime", 120, minimum=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallSetup(Verb):
+    TAG: ClassVar[str] = "CallSetup"
+    caller: str = param("Caller", "", required=True)
+    callee: str = param("Callee", "", required=True)
+    error_url: str | None = param("ErrorUrl")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route(Verb):
+    """The routing decision answering RoutingInterception; a blank Destination rejects the call."""
+
+    TAG: ClassVar[str] = "Route"
+    destination: str = param("Destination", "", main=True)
+    ring_time: int = param("RingTime", 90, minimum=1)
+    caller_id: str | None = param("CallerId")
+    dialed_number: str | None = param("DialedNumber")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reject(Verb):
+    TAG: ClassVar[str] = "Reject"
+
+
+# -- messaging ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class SendSms(Verb):
+    TAG: ClassVar[str] = "SendSms"
+    message: str = param("Message", "", required=True, main=True)
+    recipient: str = param("Recipient", "", required=True)
+    sender: str | None = param("Sender")
+    api_extension: str | None = param("ApiExtension")
+    delivery_report_url: str | None = param("DeliveryReportURL", aliases=("DelivaryReportURL",))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendEmail(Verb):
+    TAG: ClassVar[str] = "SendEmail"
+    message: str = param("Message", "", main=True)
+    recipient: str = param("Recipient", "", required=True)
+    sender: str | None = param("Sender")
+    subject: str | None = param("Subject")
+
+
+# -- script structure --------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Exit(Verb):
+    TAG: ClassVar[str] = "Exit"
+
+
+VAR_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Var(Verb):
+    """`<Var id="name">value</Var>`: later `$name` in text and attributes is replaced by value."""
+
+    TAG: ClassVar[str] = "Var"
+    id: str = param("Id", "", required=True, pattern=VAR_NAME)
+    value: str = param("Value", "", main=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Array(Verb):
+    """`<Array id="name"><Item>a</Item>...</Array>`, the list a ForEach walks."""
+
+    TAG: ClassVar[str] = "Array"
+    id: str = param("Id", "", required=True, pattern=VAR_NAME)
+    items: tuple[str, ...] = children("items")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ForEach(Verb):
+    """Runs its body once per item of the Array named by Source, with `$item` bound to the item."""
+
+    TAG: ClassVar[str] = "ForEach"
+    source: str = param("Source", "", required=True, pattern=VAR_NAME)
+    body: tuple[Verb, ...] = children("verbs")
