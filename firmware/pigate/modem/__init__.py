@@ -1,1 +1,9 @@
 """The modem driver: AT engine, pure parsers, vendor quirks, device operations, recovery."""
+
+from .at import PromptTimeout
+from .device import Modem
+from .health import SimProblem
+from .link import STATES, ModemConfig
+from .parsers import CallInfo, StoredSms
+
+__all__ = ["Modem", "ModemConfig", "StoredSms", "CallInfo", "PromptTimeout", "SimProblem", "STATES"]

@@ -41,6 +41,8 @@ def split_fields(text: str) -> list[Field]:
             else:
                 buf.append(ch)
         elif ch == '"':
+            if not quoted and not "".join(buf).strip():
+                buf = []  # blanks before an opening quote are layout, not content
             in_quotes = quoted = True
         elif quoted and ch.isspace():
             continue
