@@ -1,0 +1,40 @@
+"""What a script reaches beyond its own leg: SMS, e-mail, new calls, and other calls (third-party control)."""
+
+from __future__ import annotations
+
+from typing import Callable, Protocol, runtime_checkable
+
+from pigate.errors import ApiError
+from pigate.ozml.leg import Leg
+
+# Posts a notification (form fields) to a URL and returns the answer body (OzML or empty).
+# The daemon's is pigate.notify's Notifier.post; it raises NotifyError or ForbiddenAddress.
+Fetch = Callable[[str, dict[str, str]], str]
+
+# Reports an error to the app (the Error notification); the second argument is the call id ("" if none).
+OnError = Callable[[ApiError, str], None]
+
+
+@runtime_checkable
+class ScriptServices(Protocol):
+    """Implemented by the daemon's services; every method may raise an ApiError (reported, script goes on)."""
+
+    def send_sms(self, recipient: str, text: str, *, sender: str | None, api_extension: str,
+                 delivery_report_url: str | None) -> str:
+        """Queue an SMS; returns its id."""
+
+    def send_email(self, recipient: str, text: str, *, sender: str | None, subject: str | None,
+                   api_extension: str) -> None: ...
+
+    def call(self, dialed: str, *, api_extension: str, caller_id: str | None, caller_display_name: str | None,
+             url: str | None, error_url: str | None, response_ozml: str | None, finished_url: str | None,
+             ring_time: int) -> str:
+        """Start a new outbound call from `api_extension` (it runs its own session); returns its call id."""
+
+    def call_setup(self, caller: str, callee: str, *, error_url: str | None) -> str:
+        """Connect two numbers to each other; returns the call id."""
+
+    def attended_transfer(self, transferred_call_id: str, target_call_id: str) -> None: ...
+
+    def find_leg(self, call_id: str, *, party: str | None) -> Leg:
+        """The leg of another call (third-party control); raises CallNotFound (601)."""
