@@ -29,4 +29,96 @@ MIGRATIONS: list[tuple[int, str]] = [
         )
         """,
     ),
+    (
+        2,
+        # SMS (services/sms.py): outbox with per-part submission state, inbox with reassembly, webhook queue.
+        """
+        CREATE TABLE sms_out (
+            id TEXT PRIMARY KEY,
+            client_ref TEXT,
+            api_extension TEXT NOT NULL,
+            sender TEXT NOT NULL DEFAULT '',
+            recipient TEXT NOT NULL,
+            text TEXT NOT NULL,
+            encoding TEXT NOT NULL,
+            lines TEXT NOT NULL DEFAULT '',
+            line TEXT,
+            report_url TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT '',
+            parts INTEGER NOT NULL,
+            created REAL NOT NULL,
+            updated REAL NOT NULL,
+            UNIQUE (api_extension, client_ref)
+        );
+        CREATE INDEX sms_out_state ON sms_out(state, created);
+        CREATE TABLE sms_out_part (
+            sms_id TEXT NOT NULL REFERENCES sms_out(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            pdu TEXT NOT NULL,
+            tpdu_length INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt REAL NOT NULL DEFAULT 0,
+            line TEXT,
+            mr INTEGER,
+            mr_before INTEGER,
+            submitted REAL,
+            sent REAL,
+            report TEXT NOT NULL DEFAULT '',
+            report_status INTEGER,
+            reported REAL,
+            reason TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (sms_id, seq)
+        );
+        CREATE INDEX sms_out_part_state ON sms_out_part(state, next_attempt);
+        CREATE INDEX sms_out_part_mr ON sms_out_part(line, mr);
+        CREATE TABLE sms_line (name TEXT PRIMARY KEY, last_mr INTEGER, updated REAL NOT NULL);
+        CREATE TABLE sms_in (
+            id TEXT PRIMARY KEY,
+            line TEXT NOT NULL,
+            api_extension TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            recipient TEXT NOT NULL,
+            text TEXT NOT NULL,
+            incomplete INTEGER NOT NULL DEFAULT 0,
+            parts INTEGER NOT NULL,
+            parts_received INTEGER NOT NULL,
+            sent_time TEXT NOT NULL DEFAULT '',
+            received REAL NOT NULL,
+            read INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX sms_in_unread ON sms_in(read, received);
+        CREATE TABLE sms_in_part (
+            id INTEGER PRIMARY KEY,
+            line TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            ref INTEGER,
+            total INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            pdu TEXT NOT NULL,
+            sent_time TEXT NOT NULL DEFAULT '',
+            received REAL NOT NULL,
+            message_id TEXT,
+            UNIQUE (line, pdu)
+        );
+        CREATE UNIQUE INDEX sms_in_part_pending ON sms_in_part(line, sender, ref, total, seq) WHERE message_id IS NULL;
+        CREATE TABLE sms_hook (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            url TEXT NOT NULL,
+            fields TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt REAL NOT NULL,
+            last_error TEXT NOT NULL DEFAULT '',
+            answer TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL,
+            UNIQUE (kind, subject)
+        );
+        CREATE INDEX sms_hook_due ON sms_hook(state, next_attempt)
+        """,
+    ),
 ]
