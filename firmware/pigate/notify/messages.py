@@ -1,0 +1,125 @@
+"""The notifications' form fields: one builder per notification, with the seed's exact field names and order.
+
+Each builder returns an ordered dict of strings ready for `Notifier.post`. Names and order follow the
+examples of ozeki-http-api-notifications.txt; where its parameter table names a field the example lacks
+(RoutingInterception's CallerExtension) the field is sent too, after the example's ones.
+"""
+
+from __future__ import annotations
+
+from pigate.errors import status_message
+
+# The notification names, as sent in NotificationName.
+ROUTING_INTERCEPTION = "RoutingInterception"
+CALL_CHANGED = "CallChanged"
+RECORD_COMPLETED = "RecordCompleted"
+CALL_CONNECTED = "CallConnected"
+INCOMING_CALL = "IncomingCall"
+INCOMING_SMS = "IncomingSMS"
+SMS_DELIVERY_REPORT = "SMSDeliveryReport"
+DTMF_ENTERED = "DtmfEntered"
+GOTO = "GoTo"
+ERROR = "Error"
+
+CALL_STATES = ("Ringing", "InCall", "Hold", "Transferred", "Busy", "Cancelled", "Error", "Completed")
+ROUTING_STATES = ("Calling", "NoAnswer", "Busy", "NotFound", "Error")
+
+
+def flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def seconds(value: float) -> str:
+    """Whole seconds as an integer ("15"), otherwise up to millisecond precision ("2.5")."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def _check(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+def routing_interception(*, caller_id: str, original_dialed_number: str, last_dialed_number: str,
+                         last_called_extension: str, last_call_state: str, api_extension: str,
+                         caller_extension: str) -> dict[str, str]:
+    return {
+        "NotificationName": ROUTING_INTERCEPTION,
+        "CallerID": caller_id,
+        "OriginalDialedNumber": original_dialed_number,
+        "LastDialedNumber": last_dialed_number,
+        "LastCalledExtension": last_called_extension,
+        "LastCallState": _check(last_call_state, ROUTING_STATES, "LastCallState"),
+        "ApiExtension": api_extension,
+        "CallerExtension": caller_extension,
+    }
+
+
+def call_changed(*, call_state: str, call_id: str, caller: str, caller_id: str, callee: str) -> dict[str, str]:
+    return {
+        "NotificationName": CALL_CHANGED,
+        "CallState": _check(call_state, CALL_STATES, "CallState"),
+        "CallId": call_id,
+        "Caller": caller,
+        "CallerId": caller_id,
+        "Callee": callee,
+    }
+
+
+def record_completed(*, success: bool, duration: float, record_url: str, caller: str, callee: str,
+                     call_id: str | None = None) -> dict[str, str]:
+    """Both variants: with `call_id` the third-party-control one (to Record's FinishedUrl of an HTTP
+    command or of an answer to CallChanged), without it the API extension's one."""
+    fields = {"Success": flag(success), "Duration": seconds(duration), "RecordURL": record_url}
+    if call_id is not None:
+        fields["CallId"] = call_id
+    fields.update({"Caller": caller, "Callee": callee, "NotificationName": RECORD_COMPLETED})
+    return fields
+
+
+def call_connected(*, call_leg_id: str, callee: str, api_extension: str) -> dict[str, str]:
+    return {"NotificationName": CALL_CONNECTED, "CallLegID": call_leg_id, "Callee": callee,
+            "ApiExtension": api_extension}
+
+
+def incoming_call(*, call_leg_id: str, caller: str, api_extension: str) -> dict[str, str]:
+    return {"NotificationName": INCOMING_CALL, "CallLegID": call_leg_id, "Caller": caller,
+            "ApiExtension": api_extension}
+
+
+def incoming_sms(*, sender: str, recipient: str, id: str, api_extension: str, message: str) -> dict[str, str]:
+    return {"NotificationName": INCOMING_SMS, "Sender": sender, "Recipient": recipient, "ID": id,
+            "ApiExtension": api_extension, "Message": message}
+
+
+def sms_delivery_report(*, delivered: bool, id: str, api_extension: str) -> dict[str, str]:
+    return {"NotificationName": SMS_DELIVERY_REPORT, "Delivered": flag(delivered), "ID": id,
+            "ApiExtension": api_extension}
+
+
+def dtmf_entered(*, dtmf_digits: str, call_leg_id: str, api_extension: str) -> dict[str, str]:
+    return {"NotificationName": DTMF_ENTERED, "DtmfDigits": dtmf_digits, "CallLegID": call_leg_id,
+            "ApiExtension": api_extension}
+
+
+def goto() -> dict[str, str]:
+    return {"NotificationName": GOTO}
+
+
+def error(*, code: int, call_id: str = "", message: str | None = None, args: tuple[object, ...] = ()) -> dict[str, str]:
+    """The Error notification (REFERENCE.md): Code, Message (the status table's, filled from `args`, unless
+    `message` is given, e.g. an OzmlError's text with its line and column) and CallId."""
+    if not 300 <= code <= 307:
+        raise ValueError(f"Error notifications carry codes 300-307, not {code}")
+    return {"NotificationName": ERROR, "Code": str(code),
+            "Message": message if message is not None else status_message(code, *args), "CallId": call_id}
+
+
+def error_from(exc: Exception, *, call_id: str = "") -> dict[str, str]:
+    """The Error notification for an ApiError with a code in 300-307 (OzmlError, ForbiddenAddress, ...)."""
+    code = getattr(exc, "code", None)
+    if not isinstance(code, int) or not 300 <= code <= 307:
+        raise ValueError(f"{exc!r} has no Error notification code (300-307)")
+    return error(code=code, call_id=call_id, message=str(exc))
