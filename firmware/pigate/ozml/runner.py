@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from pigate.errors import ApiError, InappropriateCommand, InvalidParameter, NotifyError, OzmlError, PigateError
-from pigate.ozml import grammar, menu, notifications
+from pigate.notify import messages
+from pigate.ozml import grammar, menu
 from pigate.ozml import verbs as v
 from pigate.ozml.leg import ENDED, RINGING, Leg
 from pigate.ozml.parser import Script, parse
@@ -212,7 +213,9 @@ class Runner:
         if not verb.finished_url:
             return Flow.NEXT
         context = "RecordCompleted" if self._owned else "ThirdPartyRecordCompleted"
-        fields = notifications.record_completed(leg, result, third_party=not self._owned)
+        fields = messages.record_completed(success=result.success, duration=result.duration if result.success else 0,
+                                           record_url=result.url if result.success else "", caller=leg.caller,
+                                           callee=leg.callee, call_id=None if self._owned else leg.id)
         return self._answer(verb.finished_url, fields, replace(frame, context=context, barge_in=False))
 
     def _answer(self, url: str, fields: dict[str, str], frame: Frame) -> Flow:
@@ -242,7 +245,8 @@ class Runner:
             if got.kind == menu.DIGITS and got.digits in by_key:
                 flow = self._block(by_key[got.digits].commands, inner)
             elif got.kind == menu.DIGITS and verb.forward_to_url:
-                fields = notifications.dtmf_entered(leg, got.digits)
+                fields = messages.dtmf_entered(dtmf_digits=got.digits, call_leg_id=leg.id,
+                                               api_extension=leg.api_extension)
                 flow = self._answer(verb.forward_to_url, fields, replace(inner, context="DtmfEntered"))
             else:  # timeout, digits nobody handles, or BackKey in the outermost menu (which replays it)
                 rounds += 1
@@ -259,7 +263,7 @@ class Runner:
             self._report(OzmlError(303, "GoTo", line=verb.line, column=verb.column))
             self._end_owned_call("error")
             return Flow.STOP
-        script = self._fetch_script(verb.url, notifications.goto(), "GoTo")
+        script = self._fetch_script(verb.url, messages.goto(), "GoTo")
         if script is None:
             self._end_owned_call("error")
             return Flow.STOP
