@@ -10,7 +10,7 @@ import pytest
 from pigate.errors import ModemCommandError, ModemTimeout, PortGone
 from pigate.modem.at import AtEngine, PromptTimeout
 
-from conftest import PtyPeer
+from tests.modem.ptypeer import PtyPeer
 
 PDU = "0011000B915155210300F10000AA05E8329BFD06"
 
