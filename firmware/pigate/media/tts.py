@@ -1,0 +1,152 @@
+"""Speak's text to speech: espeak-ng (through py-espeak-ng) with Ozeki's Language mapped to a voice, cached on disk.
+
+Each prompt is kept twice: the 22.05 kHz original (SIP legs; pjsua2 resamples it) and an 8 kHz copy for
+the modem's PCM port, both keyed by a hash of (text, voice, speed), so a menu spoken on every call is
+synthesized once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from pigate.errors import MediaError
+from pigate.media import wav
+from pigate.media.audio import RATE
+from pigate.media.diskcache import DiskCache
+from pigate.media.resample import Resampler
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000  # characters; espeak-ng takes the text as one argv entry (Linux caps one at 128 KiB)
+# Languages people write that espeak-ng knows under another name.
+ALIASES = {"en": "en-us", "fr": "fr-fr", "pt-pt": "pt", "es-es": "es", "es-mx": "es-419", "zh": "cmn",
+           "zh-cn": "cmn", "nb-no": "nb", "no": "nb", "en-au": "en-gb", "en-ca": "en-us", "en-ie": "en-gb"}
+GENDERS = {"female": "+f3", "woman": "+f3", "male": "+m3", "man": "+m3"}
+
+
+def normalize(tag: str) -> str:
+    return tag.strip().lower().replace("_", "-")
+
+
+def choose_voice(language: str | None, voice: str | None, available: Sequence[str], default: str) -> str:
+    """The espeak-ng voice for Speak's Language and Voice attributes (pure).
+
+    Voice wins if it names an espeak-ng voice (`en-gb`, `de`, optionally with a variant: `en-us+f3`);
+    `female`/`male` pick a variant of the language's voice; any other Voice (an Ozeki/Windows voice
+    name) is ignored. Language matches exactly, then through ALIASES, then by its primary subtag
+    (`de-de` -> `de`, `hu-hu` -> `hu`), then any regional voice of that language; else the default.
+    """
+    avail = {normalize(v) for v in available}
+    variant = ""
+    if voice:
+        v = normalize(voice)
+        base, plus, var = v.partition("+")
+        if base in avail:
+            return v
+        if v in GENDERS:
+            variant = GENDERS[v]
+        else:
+            log.info("tts: voice %r is not an espeak-ng voice; using the language's", voice)
+    return _voice_for_language(language, avail, default) + variant
+
+
+def _voice_for_language(language: str | None, avail: set[str], default: str) -> str:
+    if not language:
+        return default
+    lang = normalize(language)
+    for candidate in (lang, ALIASES.get(lang, "")):
+        if candidate in avail:
+            return candidate
+    primary = lang.split("-", 1)[0]
+    for candidate in (primary, ALIASES.get(primary, ""), f"{primary}-{primary}"):
+        if candidate in avail:
+            return candidate
+    regional = sorted(v for v in avail if v.startswith(primary + "-"))
+    if regional:
+        return regional[0]
+    log.warning("tts: no espeak-ng voice for language %r; using %s", language, default)
+    return default
+
+
+@dataclass(kw_only=True)
+class Tts:
+    """Synthesizes prompts with espeak-ng; thread-safe; results cached in `cache_dir` up to `max_bytes`."""
+
+    cache_dir: Path
+    voice_default: str = "en-us"
+    speed: int = 160  # words per minute; a little under espeak-ng's 175 is easier on a phone line
+    max_bytes: int = 64 * 1024 * 1024
+    _cache: DiskCache = field(init=False, repr=False)
+    _voices: tuple[str, ...] | None = field(init=False, default=None, repr=False)
+    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+    _resampler: Resampler = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._cache = DiskCache(directory=Path(self.cache_dir), max_bytes=self.max_bytes)
+        self._resampler = Resampler(22050, RATE)
+
+    def voices(self) -> tuple[str, ...]:
+        """The language codes espeak-ng has voices for (asked once)."""
+        with self._lock:
+            if self._voices is None:
+                try:
+                    listed = _espeak(voice=self.voice_default, speed=self.speed).voices
+                except OSError as exc:
+                    raise MediaError(f"espeak-ng is not usable: {exc}") from exc
+                self._voices = tuple(v["language"] for v in listed)
+                if not self._voices:
+                    raise MediaError("espeak-ng lists no voices (is the espeak-ng package installed?)")
+            return self._voices
+
+    def voice_for(self, *, language: str | None = None, voice: str | None = None) -> str:
+        return choose_voice(language, voice, self.voices(), self.voice_default)
+
+    def synth(self, text: str, *, language: str | None = None, voice: str | None = None) -> Path:
+        """An 8 kHz mono s16le WAV of `text`, ready for the modem's PCM port."""
+        return self._synth(text, language, voice)[0]
+
+    def synth_original(self, text: str, *, language: str | None = None, voice: str | None = None) -> Path:
+        """The 22.05 kHz WAV espeak-ng made (for SIP legs)."""
+        return self._synth(text, language, voice)[1]
+
+    def _synth(self, text: str, language: str | None, voice: str | None) -> tuple[Path, Path]:
+        text = " ".join(text.split())
+        if not text:
+            raise MediaError("nothing to speak: the text is empty")
+        if len(text) > MAX_TEXT:
+            raise MediaError(f"text to speak is {len(text)} characters, more than {MAX_TEXT}")
+        chosen = self.voice_for(language=language, voice=voice)
+        key = hashlib.sha256(json.dumps(["espeak-ng", 1, text, chosen, self.speed]).encode()).hexdigest()[:32]
+        narrow, wide = self._cache.hit(key, "8k.wav"), self._cache.hit(key, "22k.wav")
+        if narrow is not None and wide is not None:
+            return narrow, wide
+        original = self._espeak_wav(text, chosen)
+        audio = wav.decode(original)
+        pcm8k = (Resampler(audio.rate, RATE) if audio.rate != 22050 else self._resampler)(audio.samples)
+        wide = self._cache.put(key, "22k.wav", original)
+        narrow = self._cache.put(key, "8k.wav", wav.encode(pcm8k, RATE))
+        return narrow, wide
+
+    def _espeak_wav(self, text: str, voice: str) -> bytes:
+        try:
+            # The leading space stops espeak-ng from reading a text like "-5 degrees" as options.
+            data = _espeak(voice=voice, speed=self.speed).synth_wav(" " + text)
+        except OSError as exc:
+            raise MediaError(f"espeak-ng could not be run: {exc}") from exc
+        if not data.startswith(b"RIFF"):
+            # espeak-ng writes nothing for an unknown voice and only complains on stdout; 1.51's own
+            # default voice name is one of those, which is why a voice is always passed.
+            raise MediaError(f"espeak-ng produced no audio for voice {voice!r}")
+        return data
+
+
+def _espeak(*, voice: str, speed: int):
+    from espeakng import ESpeakNG  # imported late: a box without TTS still starts
+
+    return ESpeakNG(voice=voice, speed=speed)

@@ -1,0 +1,92 @@
+"""Speak through the real espeak-ng: 8 kHz mono prompts that last as long as speech does, cached, capped."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+
+import pytest
+
+from pigate.errors import MediaError
+from pigate.media import Tts, choose_voice
+from pigate.media import wav
+
+pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None,
+                                reason="espeak-ng is not installed (scripts/bootstrap installs it)")
+
+TEN_WORDS = "Welcome to the gateway, please press one for the sales team."
+
+
+def test_a_prompt_is_8khz_mono_speech_of_plausible_length(tmp_path, capsys):
+    tts = Tts(cache_dir=tmp_path)
+    start = time.perf_counter()
+    path = tts.synth(TEN_WORDS)
+    made = time.perf_counter() - start
+    data = path.read_bytes()
+    fmt, _ = wav.parse_header(data)
+    assert (fmt.rate, fmt.channels, fmt.bits) == (8000, 1, 16)
+    audio = wav.decode(data)
+    assert 2.0 <= audio.seconds <= 6.0, audio.seconds
+    level = math.sqrt(sum(x * x for x in audio.samples) / len(audio.samples))
+    assert level > 1000, level  # silence would be ~0; speech at espeak's volume is several thousand
+
+    start = time.perf_counter()
+    again = tts.synth(TEN_WORDS)
+    hit = time.perf_counter() - start
+    assert again == path
+    assert hit < made / 5
+    wide = wav.parse_header(tts.synth_original(TEN_WORDS).read_bytes())[0]
+    assert wide.rate == 22050
+    with capsys.disabled():
+        print(f"\n[tts] {audio.seconds:.2f} s of speech: synth {made * 1000:.0f} ms, cache hit {hit * 1000:.2f} ms")
+
+
+def test_each_language_gets_its_own_voice_and_prompt(tmp_path):
+    tts = Tts(cache_dir=tmp_path)
+    en = tts.synth("Szia", language="en-us").read_bytes()
+    hu = tts.synth("Szia", language="hu-hu").read_bytes()
+    assert en != hu
+    assert tts.voice_for(language="hu-HU") == "hu"
+    assert tts.voice_for(language="de-de") == "de"
+    assert tts.voice_for(language="fr-FR") == "fr-fr"
+    assert tts.voice_for(language="en-gb") == "en-gb"
+    assert tts.voice_for(language="tlh-KL") == "en-us"  # Klingon: the default
+
+
+def test_voice_choice_rules():
+    avail = ["en-us", "en-gb", "de", "fr-fr", "fr-be", "hu", "pt-br", "pt"]
+    assert choose_voice(None, None, avail, "en-us") == "en-us"
+    assert choose_voice("en", None, avail, "en-us") == "en-us"
+    assert choose_voice("fr", None, avail, "en-us") == "fr-fr"
+    assert choose_voice("pt-PT", None, avail, "en-us") == "pt"
+    assert choose_voice("de-AT", None, avail, "en-us") == "de"
+    assert choose_voice("en-us", "en-gb+m2", avail, "en-us") == "en-gb+m2"
+    assert choose_voice("de-de", "female", avail, "en-us") == "de+f3"
+    assert choose_voice("de-de", "Microsoft Hedda", avail, "en-us") == "de"
+
+
+def test_text_that_looks_like_options_is_spoken(tmp_path):
+    audio = wav.decode(Tts(cache_dir=tmp_path).synth("-5 degrees --help").read_bytes())
+    assert audio.seconds > 0.8
+
+
+def test_an_unusable_voice_is_a_clear_error_not_silence(tmp_path):
+    with pytest.raises(MediaError, match="no audio"):
+        Tts(cache_dir=tmp_path, voice_default="english-us").synth("hello")  # py-espeak-ng's own default
+
+
+def test_empty_or_huge_text_is_refused(tmp_path):
+    tts = Tts(cache_dir=tmp_path)
+    with pytest.raises(MediaError):
+        tts.synth("  \n ")
+    with pytest.raises(MediaError):
+        tts.synth("word " * 1000)
+
+
+def test_the_prompt_cache_is_capped(tmp_path):
+    tts = Tts(cache_dir=tmp_path, max_bytes=300_000)
+    paths = [tts.synth(f"This is prompt number {n} of the menu.") for n in range(6)]
+    total = sum(p.stat().st_size for p in tmp_path.iterdir())
+    assert total <= 300_000
+    assert paths[-1].exists() and not paths[0].exists()
