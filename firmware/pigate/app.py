@@ -15,6 +15,7 @@ from pigate.api.extensions import Extension, ExtensionCommands
 from pigate.api.ozeki import CommandTable, OzekiApi
 from pigate.config import Config
 from pigate.events import EventBus
+from pigate.lines import Lines
 from pigate.sdnotify import SystemdNotifier
 from pigate.store import Database
 
@@ -29,6 +30,7 @@ class App:
         self.systemd = notifier or SystemdNotifier()
         self.bus = EventBus()
         self.db: Database | None = None
+        self.lines = Lines(config=config, bus=self.bus, data_dir=config.data_dir)
         self.commands = CommandTable()
         self.web = bottle.Bottle()
         self._server = None
@@ -44,7 +46,7 @@ class App:
         return exts
 
     def _line_connected(self, name: str) -> Callable[[], bool]:
-        return lambda: False
+        return lambda: self.lines.connected(name)
 
     def _build_http(self) -> None:
         cfg = self.config.http
@@ -62,6 +64,8 @@ class App:
         self._stoppers.append(self.bus.stop)
         self.db = Database(path=Path(data) / "pigate.db")
         self._stoppers.append(self.db.close)
+        self.lines.start()
+        self._stoppers.append(self.lines.stop)
         self._build_http()
         self._start_http()
         self.systemd.ready(f"listening on {self.url}")

@@ -115,3 +115,16 @@ def test_defaults_without_config_use_a_data_folder_in_the_working_directory(tmp_
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def test_simulated_line_comes_up_and_is_reported_connected(daemon_factory):
+    d = daemon_factory()
+    deadline = time.monotonic() + 10
+    while True:
+        ans = d.call("ListExtensions", Type="GsmLine")
+        state = ans.find("Extensions/ExtensionSummary/State")
+        if state == "Connected":
+            break
+        assert time.monotonic() < deadline, f"line still {state}:\n{d.log()}"
+        time.sleep(0.05)
+    assert ans.find("Extensions/ExtensionSummary/PhoneNumber") == "+15550000001"
