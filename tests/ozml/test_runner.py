@@ -322,8 +322,8 @@ def test_sms_answer_without_a_leg_sends_sms_and_reports_call_verbs():
     services = FakeServices()
     errors = []
     runner = Runner(leg=None, services=services, fetch=lambda u, f: "", api_extension="9999",
-                    on_error=lambda e, c: errors.append(e.code), sleep=lambda s: None)
-    report = runner.run(context="IncomingSMS", ozml='<Response><Delay>1</Delay><SendSms Recipient="+361">re</SendSms>'
+                    on_error=lambda e, c: errors.append(e.code))
+    report = runner.run(context="IncomingSMS", ozml='<Response><Delay>0.01</Delay><SendSms Recipient="+361">re</SendSms>'
                                                     '<Speak>no call</Speak></Response>')
     assert [(m["recipient"], m["api_extension"]) for m in services.sms] == [("+361", "9999")]
     assert errors == [303] and report.ended == "script"
@@ -368,3 +368,28 @@ def test_key_buffer_wakes_a_waiting_script_from_another_thread():
     assert keys.wait(5) is False and keys.closed
     timer.join()
     closer.join()
+
+
+def test_cancel_stops_the_session_before_its_next_verb():
+    release = threading.Event()
+    fetched = threading.Event()
+
+    def slow_fetch(url, fields):
+        fetched.set()
+        release.wait(5)
+        return "<Response><Speak>too late</Speak></Response>"
+
+    leg = FakeLeg()
+    runner = Runner(leg=leg, services=FakeServices(), fetch=slow_fetch, on_error=lambda e, c: None)
+    thread = runner.start(context="CallConnected", ozml="<Response><Speak>hi</Speak><GoTo>http://app/g</GoTo></Response>")
+    assert fetched.wait(5)
+    runner.cancel()
+    release.set()
+    thread.join(5)
+    assert leg.actions() == [("speak", "hi"), ("hangup", "")] and runner.report.ended == "cancelled"
+
+
+def test_a_third_party_script_never_answers_a_ringing_call():
+    s = Session(ringing_leg())
+    s.run("<Response><Play>moh.wav</Play><ForwardCall>200</ForwardCall></Response>", context="CallChanged")
+    assert s.leg.actions() == [("play", "moh.wav"), ("forward", "200")]

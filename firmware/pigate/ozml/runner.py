@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -22,6 +21,8 @@ log = logging.getLogger(__name__)
 
 MAX_HOPS = 10
 MAX_MENU_ROUNDS = 20
+# A Delay in a script without a call (an answer about an SMS) is capped: nobody can hang up on it.
+MAX_DETACHED_DELAY = 60.0
 
 # Verbs that can run before a ringing call is answered (everything else answers it first).
 _BEFORE_ANSWER = (v.Reject, v.Forward, v.Hangup, v.GoTo, v.Var, v.Array, v.SendSms, v.SendEmail, v.Call,
@@ -49,7 +50,7 @@ class Frame:
 @dataclass
 class SessionReport:
     """How a session went, for logs and tests: `ended` is one of script, exit, hangup, transferred,
-    rejected, caller (the far end hung up), error."""
+    rejected, caller (the far end hung up), error, cancelled."""
 
     ended: str = "script"
     hops: int = 0
@@ -66,19 +67,18 @@ class Runner:
     """
 
     def __init__(self, *, leg: Leg | None, services: ScriptServices, fetch: Fetch, on_error: OnError,
-                 api_extension: str = "", sleep: Callable[[float], None] = time.sleep,
-                 max_hops: int = MAX_HOPS, max_menu_rounds: int = MAX_MENU_ROUNDS) -> None:
+                 api_extension: str = "", max_hops: int = MAX_HOPS, max_menu_rounds: int = MAX_MENU_ROUNDS) -> None:
         self.leg = leg
         self.services = services
         self.fetch = fetch
         self.on_error = on_error
         self.api_extension = api_extension or (leg.api_extension if leg is not None else "")
-        self.sleep = sleep
         self.max_hops = max_hops
         self.max_menu_rounds = max_menu_rounds
         self.scope = Scope()
         self.report = SessionReport()
         self._owned = True
+        self._cancelled = threading.Event()
         self._handlers: dict[type, Callable[[v.Verb, Frame], Flow]] = {
             v.Delay: self._delay, v.Speak: self._speak, v.Play: self._play, v.Beep: self._beep,
             v.Record: self._record, v.UserInput: self._user_input, v.GoTo: self._goto,
@@ -91,6 +91,11 @@ class Runner:
         }
 
     # -- entry points -----------------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop the session before its next verb (daemon shutdown); a verb in progress finishes first,
+        so hang the leg up too to end a long prompt or menu at once."""
+        self._cancelled.set()
+
     def start(self, *, context: str, url: str | None = None, fields: dict[str, str] | None = None,
               ozml: str | None = None) -> threading.Thread:
         """Run the session on its own thread (the one thread per live session)."""
@@ -151,6 +156,9 @@ class Runner:
     # -- running ----------------------------------------------------------------------------------
     def _block(self, script: Script, frame: Frame) -> Flow:
         for verb in script:
+            if self._cancelled.is_set():
+                self._ended("cancelled")
+                return Flow.STOP
             if frame.barge_in and self.leg is not None and self.leg.keypad.wait(0):
                 return Flow.NEXT  # a key was pressed: the menu stops prompting and reads it
             flow = self._step(verb, frame)
@@ -164,7 +172,8 @@ class Runner:
     def _step(self, verb: v.Verb, frame: Frame) -> Flow:
         handler = self._handlers[type(verb)]
         verb = self.scope.expand(verb)
-        if self.leg is not None and self.leg.state == RINGING and not isinstance(verb, _BEFORE_ANSWER):
+        if (self._owned and self.leg is not None and self.leg.state == RINGING
+                and not isinstance(verb, _BEFORE_ANSWER)):
             self.leg.answer()
         try:
             return handler(verb, frame)
@@ -186,7 +195,7 @@ class Runner:
     # -- media ------------------------------------------------------------------------------------
     def _delay(self, verb: v.Delay, frame: Frame) -> Flow:
         if self.leg is None:
-            self.sleep(verb.seconds)
+            self._cancelled.wait(min(verb.seconds, MAX_DETACHED_DELAY))
         elif frame.barge_in:
             self.leg.keypad.wait(verb.seconds)
         else:
