@@ -200,6 +200,16 @@ def _multipart_pdu(number: str, chunk: str, encoding: str, reference: int, seq: 
     return SubmitPdu(out.hex().upper(), len(out) - 1, seq, total)
 
 
+def pdu_kind(pdu_hex: str) -> str | None:
+    """'deliver', 'submit' or 'status_report' from the TP-MTI of a PDU with its SMSC field; None if unreadable."""
+    try:
+        data = bytes.fromhex(pdu_hex)
+        first = data[1 + data[0]]
+    except (ValueError, IndexError):
+        return None
+    return {0: "deliver", 1: "submit", 2: "status_report"}.get(first & 0x03)
+
+
 # ---- decoding -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

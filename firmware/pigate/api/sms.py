@@ -1,0 +1,133 @@
+"""The SMS HTTP commands: SendSms, GetSms, ListSms, ListSmsLines, ReceiveMessage, SendUssd.
+
+Answers beyond Code/Message (ours where Ozeki's pages are silent):
+- SendSms: `<SmsId>` (only once the message is committed). Optional `Reference`: a client key that makes a
+  resubmission idempotent (the same SmsId, no second message).
+- GetSms (SmsId): `<Sms>` with SmsId, State (queued, sending, sent, delivered, undelivered, failed), Reason,
+  Recipient, Sender, ApiExtension, Line, Encoding, Created, Updated, Text, and `<Parts><Part>` with Seq, State
+  (queued, submitting, retry, sent, unknown, failed), Attempts, Reference (TP-MR), Report, Reason.
+- ListSms (State: comma-separated filter; PageNumber from 0; RowsPerPage 1-500, default 20):
+  `<TotalRecords>` then `<SmsList><Sms>` (as GetSms, without Text and Parts).
+- ListSmsLines: `<Lines><Line>` with Name, Number, State, Operator, Registration, Signal (percent), Submitted
+  (this run), LastError, and the line's messages per state.
+- ReceiveMessage (Folder=inbox, Limit 1-100 default 10, AfterDownload=markread|delete|nothing, default
+  markread): the unread received messages, oldest first: `<Messages><Message>` with Id, Sender, Recipient,
+  ApiExtension, Line, ReceivedTime, SentTime, Text, Incomplete (true when the reassembly timeout delivered a
+  message with parts missing), Parts, PartsReceived.
+- SendUssd (Code, ApiExtension): `<Ussd>` the network's decoded answer.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from pigate.api.ozeki import ApiRequest, CommandTable
+from pigate.api.responses import Element
+from pigate.errors import InvalidParameter
+from pigate.services.sms import InboundSms, OutboundPart, OutboundSms, SmsService
+
+MESSAGE_STATES = ("queued", "sending", "sent", "delivered", "undelivered", "failed")
+_USSD_RE = re.compile(r"^[0-9*#+]{1,40}$")
+
+
+def _time(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _sms(msg: OutboundSms) -> list[Element]:
+    return [("SmsId", msg.id), ("State", msg.state), ("Reason", msg.reason), ("Recipient", msg.recipient),
+            ("Sender", msg.sender), ("ApiExtension", msg.api_extension), ("Line", msg.line or ""),
+            ("Encoding", msg.encoding), ("PartCount", msg.parts), ("Created", _time(msg.created)),
+            ("Updated", _time(msg.updated))]
+
+
+def _part(part: OutboundPart) -> Element:
+    return ("Part", [("Seq", part.seq), ("State", part.state), ("Attempts", part.attempts),
+                     ("Reference", "" if part.mr is None else part.mr), ("Report", part.report),
+                     ("Sent", _time(part.sent)), ("Reason", part.reason)])
+
+
+def _inbound(msg: InboundSms) -> Element:
+    return ("Message", [("Id", msg.id), ("Sender", msg.sender), ("Recipient", msg.recipient),
+                        ("ApiExtension", msg.api_extension), ("Line", msg.line), ("ReceivedTime", _time(msg.received)),
+                        ("SentTime", msg.sent_time), ("Text", msg.text), ("Incomplete", _flag(msg.incomplete)),
+                        ("Parts", msg.parts), ("PartsReceived", msg.parts_received)])
+
+
+class SmsCommands:
+    def __init__(self, *, service: SmsService) -> None:
+        self._sms = service
+
+    def register(self, table: CommandTable) -> None:
+        table.add("SendSms", self.send_sms)
+        table.add("GetSms", self.get_sms)
+        table.add("ListSms", self.list_sms)
+        table.add("ListSmsLines", self.list_lines)
+        table.add("ReceiveMessage", self.receive_message)
+        table.add("SendUssd", self.send_ussd)
+
+    def send_sms(self, request: ApiRequest) -> list[Element]:
+        p = request.params
+        ext = p.require("ApiExtension")
+        recipient = p.require("Recipient")
+        # The text as sent: Params.get strips, but leading spaces and newlines belong to the message.
+        message = p.values.get("message", "")
+        if not message.strip():
+            raise InvalidParameter("Message", p.command)
+        sms_id = self._sms.submit(recipient, message, api_extension=ext, sender=p.get("Sender") or None,
+                                  report_url=p.get("DeliveryReportURL", "", "DelivaryReportURL") or None,
+                                  reference=p.get("Reference") or None, command=p.command)
+        return [("SmsId", sms_id)]
+
+    def get_sms(self, request: ApiRequest) -> list[Element]:
+        sms_id = request.params.require("SmsId", "Id")
+        found = self._sms.get(sms_id)
+        if found is None:
+            raise InvalidParameter("SmsId", request.params.command)
+        msg, parts = found
+        return [("Sms", [*_sms(msg), ("Text", msg.text), ("Parts", [_part(pt) for pt in parts])])]
+
+    def list_sms(self, request: ApiRequest) -> list[Element]:
+        p = request.params
+        states = [s.strip().lower() for s in p.get("State").split(",") if s.strip()]
+        if any(s not in MESSAGE_STATES for s in states):
+            raise InvalidParameter("State", p.command)
+        page = p.int("PageNumber", 0, low=0)
+        rows = p.int("RowsPerPage", 20, low=1, high=500)
+        total, msgs = self._sms.list(states=states, offset=page * rows, limit=rows)
+        return [("TotalRecords", total), ("SmsList", [("Sms", _sms(m)) for m in msgs])]
+
+    def list_lines(self, request: ApiRequest) -> list[Element]:
+        out: list[Element] = []
+        for st in self._sms.line_status():
+            counts = st.get("messages", {})
+            out.append(("Line", [
+                ("Name", st["name"]), ("Number", st["number"]), ("State", st.get("state", "")),
+                ("Operator", st.get("operator") or ""), ("Registration", st.get("registration", "")),
+                ("Signal", "" if st.get("signal_percent") is None else st["signal_percent"]),
+                ("Submitted", st.get("submitted", 0)), ("LastError", st.get("last_error") or ""),
+                ("Messages", [(state.capitalize(), counts.get(state, 0)) for state in MESSAGE_STATES]),
+            ]))
+        return [("Lines", out), ("Waiting", self._sms.waiting())]
+
+    def receive_message(self, request: ApiRequest) -> list[Element]:
+        p = request.params
+        if p.get("Folder", "inbox").lower() != "inbox":
+            raise InvalidParameter("Folder", p.command)
+        limit = p.int("Limit", 10, low=1, high=100)
+        after = p.choice("AfterDownload", ("markread", "delete", "nothing"), "markread")
+        msgs = self._sms.receive(limit=limit, after=after)
+        return [("Messages", [_inbound(m) for m in msgs])]
+
+    def send_ussd(self, request: ApiRequest) -> list[Element]:
+        p = request.params
+        code = p.require("Code")
+        if not _USSD_RE.match(code):
+            raise InvalidParameter("Code", p.command)
+        ext = p.require("ApiExtension")
+        return [("Ussd", self._sms.ussd(code, api_extension=ext))]

@@ -1,0 +1,196 @@
+"""One worker thread per GSM line: submits due parts back to back, and runs the line's receive tasks between them.
+
+The part state machine (store/sms.py) is recorded before and after every submission:
+queued -> submitting (committed before AT+CMGS is written) -> sent (TP-MR) | retry (temporary, with backoff)
+| failed (permanent, with the reason) | unknown (the modem may have sent it: a timeout after the PDU was
+written, a vanished port, a crash). An unknown part is never resent blindly; see SmsStore._settle_in_doubt.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from pigate.errors import ModemCommandError, ModemError, ModemTimeout, PortGone
+from pigate.services import _smscodec as codec
+from pigate.store.sms import Claim, OutboundHook, SmsStore
+
+log = logging.getLogger(__name__)
+
+# Modem states in which a submission may be attempted at all.
+READY_STATES = ("registered",)
+
+
+class SmsModem(Protocol):
+    """What the SMS service needs of a modem (pigate.modem.Modem provides it)."""
+
+    name: str
+
+    @property
+    def state(self) -> str: ...
+    def status(self) -> dict[str, Any]: ...
+    def send_sms_pdu(self, pdu_hex: str, tpdu_length: int) -> int: ...
+    def read_sms(self, storage: str, index: int) -> Any: ...
+    def list_sms(self, status: int = 4) -> list[Any]: ...
+    def delete_sms(self, storage: str, index: int) -> None: ...
+    def ack_sms(self) -> None: ...
+    def ussd(self, code: str, timeout: float = 30.0) -> str: ...
+
+
+@dataclass(frozen=True)
+class Line:
+    """A GSM line as the SMS service sees it: its name, its own number, its modem and its pacing."""
+
+    name: str
+    number: str
+    modem: SmsModem
+    pacing: float = 0.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    base: float = 5.0
+    cap: float = 600.0
+
+    def delay(self, attempts: int) -> float:
+        return min(self.cap, self.base * 2 ** max(0, attempts - 1))
+
+
+Task = Callable[[], None]
+
+
+def _outcome_unknown(exc: ModemError) -> bool:
+    """Whether the PDU may have reached the network despite the error."""
+    from pigate.modem import PromptTimeout  # the driver's own "nothing was written" timeout
+
+    if isinstance(exc, PromptTimeout):
+        return False
+    if isinstance(exc, (ModemTimeout, PortGone)):
+        return True
+    # The driver raises a plain ModemError when AT+CMGS said OK without +CMGS; refusals before anything is
+    # written (the line is recovering) are plain ModemErrors too, and say nothing of an outcome.
+    return "outcome unknown" in str(exc)
+
+
+class LineWorker:
+    """Owns one line's SMS traffic. Other threads hand it receive tasks with `post()`; it runs them first."""
+
+    def __init__(self, *, line: Line, store: SmsStore, retry: RetryPolicy, hook: OutboundHook,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.line = line
+        self._store, self._retry, self._hook, self._clock = store, retry, hook, clock
+        self._tasks: queue.SimpleQueue[Task] = queue.SimpleQueue()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_start = 0.0
+        self.submitted = 0
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=f"sms-{self.line.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def post(self, task: Task) -> None:
+        self._tasks.put(task)
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # ---- the loop ------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                self._run_tasks()
+                busy = self._send_one()
+                wait = 0.0 if busy else self._idle_wait()
+            except Exception:  # a bug must not kill the line; the state is in the database, so go on
+                log.exception("%s: SMS worker step failed", self.line.name)
+                wait = 1.0
+            if wait:
+                self._wake.wait(wait)
+
+    def _run_tasks(self) -> None:
+        while True:
+            try:
+                task = self._tasks.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                task()
+            except ModemError as exc:
+                log.warning("%s: receive task failed: %s", self.line.name, exc)
+            except Exception:
+                log.exception("%s: receive task failed", self.line.name)
+
+    def _idle_wait(self) -> float:
+        if self.line.modem.state not in READY_STATES:
+            return 1.0  # state events wake us too; this only bounds a missed one
+        due = self._store.next_due(self.line.name)
+        wait = due - self._clock() if due is not None else 30.0
+        return max(0.01, min(wait, 30.0))
+
+    # ---- one submission ------------------------------------------------------------------------
+
+    def _send_one(self) -> bool:
+        """Submit the next due part, if the modem can take one; True when something was attempted."""
+        line = self.line
+        if line.modem.state not in READY_STATES:
+            return False
+        if line.pacing:
+            wait = self._last_start + line.pacing - time.monotonic()
+            if wait > 0:
+                self._wake.wait(wait)
+                return True
+        claim = self._store.claim(line.name, now=self._clock())
+        if claim is None:
+            return False
+        self._last_start = time.monotonic()
+        try:
+            mr = line.modem.send_sms_pdu(claim.pdu, claim.tpdu_length)
+        except ModemCommandError as exc:
+            self._refused(claim, exc)
+        except ModemError as exc:
+            if _outcome_unknown(exc):
+                log.warning("%s: SMS %s part %d: outcome unknown: %s", line.name, claim.sms_id, claim.seq, exc)
+                self._store.mark_unknown(claim, reason=f"outcome unknown: {exc}", now=self._clock())
+            else:
+                self._temporary(claim, f"modem not ready: {exc}", chain_broken=False, count=False)
+        else:
+            self.submitted += 1
+            self._store.mark_sent(claim, line.name, mr, now=self._clock(), hook=self._hook)
+        return True
+
+    def _refused(self, claim: Claim, exc: ModemCommandError) -> None:
+        what = f"+CMS ERROR: {exc.code}" if exc.kind == "CMS" and exc.code is not None else str(exc)
+        if exc.kind == "CMS" and codec.cms_is_permanent(exc.code):
+            log.warning("%s: SMS %s failed: %s", self.line.name, claim.sms_id, what)
+            self._store.mark_failed(claim, reason=f"refused: {what}", now=self._clock(), hook=self._hook,
+                                    chain_broken=True, line=self.line.name)
+        else:
+            self._temporary(claim, what, chain_broken=True, count=True)
+
+    def _temporary(self, claim: Claim, reason: str, *, chain_broken: bool, count: bool) -> None:
+        now = self._clock()
+        if count and claim.attempts >= self._retry.max_attempts:
+            self._store.mark_failed(claim, reason=f"gave up after {claim.attempts} attempts: {reason}", now=now,
+                                    hook=self._hook, chain_broken=chain_broken, line=self.line.name)
+            return
+        at = now + (self._retry.delay(claim.attempts) if count else 1.0)
+        log.info("%s: SMS %s part %d: %s; retry in %.1f s", self.line.name, claim.sms_id, claim.seq, reason, at - now)
+        self._store.mark_retry(claim, at=at, reason=reason, now=now, chain_broken=chain_broken, line=self.line.name)

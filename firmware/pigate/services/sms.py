@@ -1,0 +1,321 @@
+"""The SMS service's public face: accept messages durably, send them on free lines, match delivery reports,
+receive and reassemble, notify apps, answer USSD, and report the state of messages and lines.
+
+Threads: one worker per GSM line (`_outbox.LineWorker`: submissions and that line's receive tasks), one for
+notifications and timers (`_smshooks.HookWorker`). Event-bus handlers only hand work to those threads.
+
+Crash rule (documented in README/ARCHITECTURE by the lead): a part left `submitting` by a crash, or whose
+AT+CMGS timed out after the PDU was written, is *in doubt* and is never resent blindly. It is settled by the
+next message reference the same modem hands out (modems number submissions consecutively: none of the parts
+in doubt took a reference -> resend; all did -> sent), by a late +CMGS, or by its status report; otherwise it
+is failed with the reason "outcome unknown" after `doubt_timeout`. So every accepted message reaches the
+network exactly once or is recorded as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from pigate import errors
+from pigate.config import ApiExtension
+from pigate.events import Event, EventBus
+from pigate.notify import messages
+from pigate.services import _smscodec as codec
+from pigate.services._inbox import Receiver, join_parts
+from pigate.services._outbox import READY_STATES, Line, LineWorker, RetryPolicy
+from pigate.services._reports import ReportMatcher
+from pigate.services._smshooks import HookPolicy, HookWorker, Poster
+from pigate.store.sms import (Hook, InboundSms, NewSms, OutboundPart, OutboundSms, Pdu, SmsStore)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SmsService", "SmsSettings", "Line", "OutboundSms", "OutboundPart", "InboundSms"]
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """Tunables of the SMS service (defaults suit a real modem; tests shorten the timers)."""
+
+    max_parts: int = 10
+    max_attempts: int = 5            # per part, for temporary errors
+    retry_base: float = 5.0          # seconds; doubles per attempt
+    retry_cap: float = 600.0
+    report_window: float = 48 * 3600.0
+    reassembly_timeout: float = 300.0
+    doubt_timeout: float = 600.0
+    hook_attempts: int = 10
+    hook_backoff: float = 5.0
+    hook_backoff_cap: float = 3600.0
+    ussd_timeout: float = 30.0
+
+
+# Answers to IncomingSMS go here; the default honours SendSms verbs. The OzML runner replaces it later.
+AnswerHandler = Callable[[InboundSms, str], None]
+
+
+class SmsService:
+    def __init__(self, *, store: SmsStore, lines: Sequence[Line], extensions: Sequence[ApiExtension],
+                 bus: EventBus, poster: Poster | None, incoming_sms_url: str = "",
+                 settings: SmsSettings = SmsSettings(), answer_handler: AnswerHandler | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store, self.settings, self._bus, self._clock = store, settings, bus, clock
+        self._lines = {line.name: line for line in lines}
+        self._extensions = {e.id: e for e in extensions}
+        self._default_incoming_url = incoming_sms_url
+        self._answer = answer_handler or self._honour_send_sms
+        retry = RetryPolicy(settings.max_attempts, settings.retry_base, settings.retry_cap)
+        self._workers = {name: LineWorker(line=line, store=store, retry=retry, hook=self._outbound_hook, clock=clock)
+                         for name, line in self._lines.items()}
+        self._receivers = {name: Receiver(line=line, store=store, route=self._route, hook=self._inbound_hook,
+                                          on_report=self._report_from_storage(name), clock=clock)
+                           for name, line in self._lines.items()}
+        self._reports = {name: ReportMatcher(line=line, store=store, window=settings.report_window,
+                                             hook=self._outbound_hook, clock=clock)
+                         for name, line in self._lines.items()}
+        self._hooks = HookWorker(store=store, poster=poster,
+                                 policy=HookPolicy(settings.hook_attempts, settings.hook_backoff,
+                                                   settings.hook_backoff_cap),
+                                 on_answer=self._on_hook_answer, upkeep=self._upkeep, clock=clock)
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        doubt = self.store.in_doubt_at_start(now=self._clock())
+        if doubt:
+            log.warning("%d SMS part(s) were being submitted when the daemon stopped; they are in doubt", doubt)
+        for topic, handler in (("modem.sms", self._on_sms_event), ("modem.state", self._on_state)):
+            self._unsubscribe.append(self._bus.subscribe(topic, handler))
+        for name, worker in self._workers.items():
+            worker.start()
+            worker.post(self._receivers[name].sweep)
+        self._hooks.start()
+
+    def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        for worker in self._workers.values():
+            worker.stop()
+        self._hooks.stop()
+
+    # ---- sending -------------------------------------------------------------------------------
+
+    def submit(self, recipient: str, text: str, *, api_extension: str, sender: str | None = None,
+               report_url: str | None = None, reference: str | None = None, command: str = "SendSms") -> str:
+        """Validate, store durably, and return the SmsId; ApiErrors (401, 302, 501) name what is wrong."""
+        ext = self._extensions.get(api_extension)
+        if ext is None:
+            raise errors.ApiExtensionUnavailable(api_extension)
+        try:
+            number = codec.normalize_number(recipient)
+        except codec.CodecError as exc:
+            raise errors.InvalidParameter("Recipient", command) from exc
+        if not text:
+            raise errors.InvalidParameter("Message", command)
+        report_url = (report_url or "").strip()
+        if report_url and not report_url.lower().startswith(("http://", "https://")):
+            raise errors.InvalidParameter("DeliveryReportURL", command)
+        lines = self._lines_for(ext, sender)
+        if not lines:
+            raise errors.SmsDestinationNotFound()
+        encoding = codec.encoding_for(text)
+
+        def encode(concat_ref: int) -> list[Pdu]:
+            try:
+                parts = codec.encode_submit(number, text, reference=concat_ref, max_parts=self.settings.max_parts)
+            except codec.CodecError as exc:
+                raise errors.InvalidParameter("Message", command) from exc
+            return [Pdu(p.hex, p.tpdu_length) for p in parts]
+
+        new = NewSms(api_extension=ext.id, recipient=number, text=text, encoding=encoding, sender=sender or "",
+                     lines=tuple(lines) if set(lines) != set(self._lines) else (), report_url=report_url,
+                     client_ref=reference or "")
+        sms_id, created = self.store.add_outgoing(new, encode, now=self._clock())
+        if created:
+            for name in lines:
+                self._workers[name].wake()
+        return sms_id
+
+    def send_sms(self, recipient: str, text: str, *, sender: str | None, api_extension: str,
+                 delivery_report_url: str | None, reference: str | None = None) -> str:
+        """The OzML runner's SendSms (pigate.ozml.services.ScriptServices)."""
+        return self.submit(recipient, text, api_extension=api_extension, sender=sender,
+                           report_url=delivery_report_url, reference=reference)
+
+    def _lines_for(self, ext: ApiExtension, sender: str | None) -> list[str]:
+        allowed = [n for n in (ext.lines or list(self._lines)) if n in self._lines]
+        if sender:
+            own = [n for n in allowed if codec.same_number(self._lines[n].number, sender)]
+            if own:
+                return own  # a Sender that is one of our lines' numbers picks that line
+        return allowed
+
+    # ---- reading state -------------------------------------------------------------------------
+
+    def get(self, sms_id: str) -> tuple[OutboundSms, list[OutboundPart]] | None:
+        return self.store.get_outgoing(sms_id)
+
+    def list(self, *, states: Iterable[str] = (), offset: int = 0, limit: int = 20) -> tuple[int, list[OutboundSms]]:
+        return self.store.list_outgoing(states=states, offset=offset, limit=limit)
+
+    def receive(self, *, limit: int, after: str) -> list[InboundSms]:
+        """Poll the inbox (unread messages, oldest first); `after` is 'delete', 'markread' or 'nothing'."""
+        msgs = self.store.incoming(unread_only=True, limit=limit)
+        ids = [m.id for m in msgs]
+        if ids and after == "delete":
+            self.store.delete_incoming(ids)
+        elif ids and after == "markread":
+            self.store.mark_read(ids)
+        return msgs
+
+    def line_status(self) -> list[dict[str, Any]]:
+        counts = self.store.counts()
+        out = []
+        for name, line in self._lines.items():
+            try:
+                status = dict(line.modem.status())
+            except Exception as exc:  # a status page must show a broken line, not fail
+                status = {"state": "unknown", "last_error": str(exc)}
+            status.update(name=name, number=line.number, submitted=self._workers[name].submitted,
+                          messages={state: n for (ln, state), n in counts.items() if ln == name})
+            out.append(status)
+        return out
+
+    def waiting(self) -> int:
+        """Messages accepted but not yet assigned to a line."""
+        return sum(n for (ln, state), n in self.store.counts().items() if ln is None and state == "queued")
+
+    # ---- USSD ----------------------------------------------------------------------------------
+
+    def ussd(self, code: str, *, api_extension: str) -> str:
+        ext = self._extensions.get(api_extension)
+        if ext is None:
+            raise errors.ApiExtensionUnavailable(api_extension)
+        names = [n for n in (ext.lines or list(self._lines)) if n in self._lines]
+        ready = [n for n in names if self._lines[n].modem.state in READY_STATES]
+        if not ready:
+            raise errors.SmsDestinationNotFound()
+        try:
+            return self._lines[ready[0]].modem.ussd(code, self.settings.ussd_timeout)
+        except errors.ModemError as exc:
+            log.warning("USSD %s on %s failed: %s", code, ready[0], exc)
+            raise errors.SmsDestinationNotFound() from exc
+
+    # ---- events (on the bus's dispatcher thread: hand over, never block) -------------------------
+
+    def _on_sms_event(self, event: Event) -> None:
+        d = event.data
+        name = d.get("name")
+        worker = self._workers.get(name)
+        if worker is None:
+            return
+        topic = event.topic
+        if topic == "modem.sms.stored":
+            worker.post(lambda: self._receivers[name].on_stored(d["storage"], d["index"]))
+        elif topic == "modem.sms.deliver":
+            worker.post(lambda: self._receivers[name].on_deliver(d["pdu_hex"], bool(d.get("needs_ack"))))
+        elif topic == "modem.sms.status_report":
+            worker.post(lambda: self._reports[name].on_report(d["pdu_hex"], bool(d.get("needs_ack"))))
+        elif topic == "modem.sms.status_report_stored":
+            worker.post(lambda: self._reports[name].on_report_stored(d["storage"], d["index"]))
+        elif topic == "modem.sms.late_submit":
+            if self.store.settle_late_answer(name, int(d["reference"]), now=self._clock(), hook=self._outbound_hook):
+                log.info("%s: a late +CMGS settled an SMS part in doubt", name)
+
+    def _on_state(self, event: Event) -> None:
+        name, state = event.data.get("name"), event.data.get("state")
+        worker = self._workers.get(name)
+        if worker is None:
+            return
+        if state in READY_STATES and event.data.get("previous") not in READY_STATES:
+            worker.post(self._receivers[name].sweep)  # what arrived while the line was away
+        worker.wake()
+
+    def _report_from_storage(self, name: str) -> Callable[[str], None]:
+        return lambda pdu_hex: self._reports[name].on_report(pdu_hex)
+
+    # ---- notifications ----------------------------------------------------------------------------
+
+    def _route(self, line: str) -> tuple[str, str]:
+        """The API extension an SMS arriving on `line` belongs to, and the line's number (its Recipient)."""
+        exts = list(self._extensions.values())
+        ext = (next((e for e in exts if line in e.lines), None) or next((e for e in exts if not e.lines), None)
+               or (exts[0] if exts else None))
+        return (ext.id if ext else ""), self._lines[line].number
+
+    def _outbound_hook(self, msg: OutboundSms) -> tuple[str, str, dict[str, str]] | None:
+        if not msg.report_url:
+            return None
+        fields = messages.sms_delivery_report(delivered=msg.state == "delivered", id=msg.id,
+                                              api_extension=msg.api_extension)
+        self._hooks.wake()  # harmless if the transaction queuing it rolls back: the round finds nothing
+        return messages.SMS_DELIVERY_REPORT, msg.report_url, fields
+
+    def _inbound_hook(self, msg: InboundSms) -> tuple[str, str, dict[str, str]] | None:
+        ext = self._extensions.get(msg.api_extension)
+        url = (ext.incoming_sms_url if ext else "") or self._default_incoming_url
+        if not url:
+            return None  # no app configured: ReceiveMessage polling is the way in
+        fields = messages.incoming_sms(sender=msg.sender, recipient=msg.recipient, id=msg.id,
+                                       api_extension=msg.api_extension, message=msg.text)
+        self._hooks.wake()
+        return messages.INCOMING_SMS, url, fields
+
+    def _on_hook_answer(self, hook: Hook, answer: str) -> None:
+        if hook.kind != messages.INCOMING_SMS or not answer.strip():
+            return
+        msg = self.store.get_incoming(hook.subject)
+        if msg is not None:
+            self._answer(msg, answer)
+
+    def _honour_send_sms(self, msg: InboundSms, answer: str) -> None:
+        """Until the OzML runner takes IncomingSMS answers: run their SendSms verbs (other verbs are logged)."""
+        from pigate.ozml import parse
+        from pigate.ozml import verbs
+
+        try:
+            script = parse(answer, context=messages.INCOMING_SMS)
+        except errors.OzmlError as exc:
+            log.warning("answer to IncomingSMS %s is not usable OzML: %s", msg.id, exc)
+            return
+        for i, verb in enumerate(script):
+            if not isinstance(verb, verbs.SendSms):
+                log.info("answer to IncomingSMS %s: %s ignored (no call to run it on)", msg.id, type(verb).__name__)
+                continue
+            try:
+                self.submit(verb.recipient, verb.message, api_extension=verb.api_extension or msg.api_extension,
+                            sender=verb.sender, report_url=verb.delivery_report_url,
+                            reference=f"IncomingSMS:{msg.id}:{i}")
+            except errors.ApiError as exc:
+                log.warning("SendSms in the answer to IncomingSMS %s refused: %s", msg.id, exc)
+
+    # ---- timers (on the notification thread) -------------------------------------------------------
+
+    def _upkeep(self, now: float) -> float | None:
+        s = self.settings
+        join = join_parts
+        if self.store.expire_partial(before=now - s.reassembly_timeout, api_extension_for=self._route, join=join,
+                                     now=now, hook=self._inbound_hook):
+            self._hooks.wake()
+        if self.store.expire_unknown(before=now - s.doubt_timeout, now=now, hook=self._outbound_hook):
+            self._hooks.wake()
+        oldest = self.store.next_partial_deadline()
+        deadlines = [oldest + s.reassembly_timeout] if oldest is not None else []
+        deadlines.append(now + min(s.doubt_timeout, 30.0))
+        return min(deadlines)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """For tests and shutdown: True once nothing is queued, sending, or in doubt, and no webhook is pending."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            counts = self.store.counts()
+            busy = sum(n for (_, state), n in counts.items() if state in ("queued", "sending"))
+            pending = [h for h in self.store.hooks() if h["state"] == "pending"]
+            if not busy and not pending:
+                return True
+            time.sleep(0.05)
+        return False
