@@ -16,6 +16,7 @@ from pigate.api.ozeki import CommandTable, OzekiApi
 from pigate.config import Config
 from pigate.events import EventBus
 from pigate.lines import Lines
+from pigate.notify import Notifier, NotifyConfig
 from pigate.sdnotify import SystemdNotifier
 from pigate.store import Database
 
@@ -31,6 +32,10 @@ class App:
         self.bus = EventBus()
         self.db: Database | None = None
         self.lines = Lines(config=config, bus=self.bus, data_dir=config.data_dir)
+        n = config.notifications
+        self.notifier = Notifier(config=NotifyConfig(
+            connect_timeout=n.connect_timeout, read_timeout=n.read_timeout, retries=n.retries, backoff=n.backoff,
+            max_body=n.max_body, allow=tuple(n.allow), deny=tuple(n.deny), secret=n.secret))
         self.commands = CommandTable()
         self.web = bottle.Bottle()
         self._server = None
