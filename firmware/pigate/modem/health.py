@@ -173,9 +173,7 @@ class BringUp:
     def _settings(self) -> None:
         link, v = self.link, self.vendor
         self._cmd("AT+CMGF=0")
-        if self._optional('AT+CSCS="GSM"') is not None:
-            with link.lock:
-                link.facts.charset = "GSM"
+        self._optional('AT+CSCS="GSM"')
         # Status reports in text mode, should anything ever use it; PDU mode sets them per message.
         self._optional("AT+CSMP=49,167,0,0")
         for cnmi in (v.cnmi, "AT+CNMI=2,1,0,2,0", "AT+CNMI=2,1,0,0,0"):
@@ -201,6 +199,11 @@ class BringUp:
                 # A configured extra that fails should not keep the line down: SMS still works without it.
                 log.warning("%s: init command %r failed: %s", link.name, command, exc)
                 link.note_error(f"init command {command!r} failed: {exc}")
+        # The charset in effect decides how USSD strings travel; an init command may have changed it.
+        cscs = self._optional("AT+CSCS?")
+        charset = p.split_fields(p.body_of(cscs[0], "+CSCS:"))[0].value.upper() if cscs else "GSM"
+        with link.lock:
+            link.facts.charset = charset
 
     def _identity_of_sim(self) -> None:
         link = self.link

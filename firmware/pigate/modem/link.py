@@ -39,6 +39,7 @@ class ModemConfig:
     ready_timeout: float = 60.0       # how long SIM and SMS may take to become ready after power-on
     reopen_timeout: float = 30.0      # how long a vanished port may take to come back
     probe_timeout: float = 2.0        # the first rung of recovery: does a plain AT still get an answer?
+    cfun_timeout: float = 30.0        # AT+CFUN=0/1 detach and attach the radio: slow on real modules
 
 
 @dataclass

@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Callable
 
-from ..errors import ModemCommandError, ModemError, PortGone
+from ..errors import ModemError, PortGone
 from .at import ESC
 from .health import BringUp, SimProblem, refresh
 from .link import Link
@@ -61,17 +61,22 @@ class Recovery:
     # ---- rungs ---------------------------------------------------------------------------------
 
     def _probe(self) -> None:
-        engine = self.link.engine
-        if not engine.is_open:
+        if not self.link.engine.is_open:
             raise PortGone(f"{self.link.name}: port is closed")
-        engine.write_raw(ESC + b"\r")  # leave a half-finished prompt, if that is what wedged it
-        for _ in range(2):
+        self._answering(self.link.config.probe_timeout)
+
+    def _answering(self, within: float) -> None:
+        """ESC (leave a half-finished prompt, if that is what wedged it), then AT until it answers OK."""
+        engine = self.link.engine
+        engine.write_raw(ESC + b"\r")
+        deadline = time.monotonic() + within
+        while True:
             try:
-                engine.command("AT", timeout=self.link.config.probe_timeout)
+                engine.command("AT", timeout=max(0.2, min(1.0, deadline - time.monotonic())))
                 return
-            except ModemCommandError:
-                continue  # ERROR is an answer: try once more for a clean OK
-        raise ModemError(f"{self.link.name}: AT answers ERROR")
+            except ModemError as exc:  # ERROR is an answer too, but only a clean OK says the line is usable
+                if isinstance(exc, PortGone) or time.monotonic() >= deadline:
+                    raise
 
     def _reopen(self) -> None:
         reopen(self.link)
@@ -80,15 +85,16 @@ class Recovery:
         engine, cfg = self.link.engine, self.link.config
         if not engine.is_open:
             reopen(self.link)
-        engine.command("AT+CFUN=0", timeout=max(cfg.command_timeout, 15.0))
-        engine.command("AT+CFUN=1", timeout=max(cfg.command_timeout, 15.0))
+        self._answering(cfg.probe_timeout)
+        engine.command("AT+CFUN=0", timeout=cfg.cfun_timeout)
+        engine.command("AT+CFUN=1", timeout=cfg.cfun_timeout)
 
     def _reset(self) -> None:
         engine = self.link.engine
         if not engine.is_open:
             reopen(self.link)
         try:
-            engine.command("AT+CFUN=1,1", timeout=self.link.config.command_timeout)
+            engine.command("AT+CFUN=1,1", timeout=self.link.config.cfun_timeout)
         except PortGone:
             pass  # expected: a USB module drops its ports as it reboots
         self._after_restart()

@@ -91,8 +91,12 @@ class UssdOps:
                 self._answers = answers
             try:
                 # prefixes=(): the +CUSD answer must reach on_ussd whether it comes before or after OK.
+                with self.link.lock:
+                    ucs2 = self.link.facts.charset == "UCS2"
+                # With AT+CSCS="UCS2" every string parameter is hex of UTF-16, the request included.
+                wire = code.encode("utf-16-be").hex().upper() if ucs2 else code
                 self.link.run(lambda: self.link.engine.command(
-                    f'AT+CUSD=1,"{code}",15', timeout=self.link.config.command_timeout, prefixes=()))
+                    f'AT+CUSD=1,"{wire}",15', timeout=self.link.config.command_timeout, prefixes=()))
                 try:
                     ussd = answers.get(timeout=timeout)
                 except queue.Empty as exc:
