@@ -61,6 +61,12 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ozml_check(args: argparse.Namespace) -> int:
+    from pigate.ozml import check_cli
+
+    return check_cli(args.file, context=args.context)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pigate", description="pigate GSM/VoIP gateway")
     parser.add_argument("--version", action="version", version=f"pigate {__version__}")
@@ -76,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = cfg_sub.add_parser("check", help="validate a config file without starting")
     check.add_argument("file")
     check.set_defaults(func=cmd_config_check)
+
+    from pigate.ozml.lint import add_arguments as ozml_check_arguments
+
+    ozml = sub.add_parser("ozml", help="OzML tools")
+    ozml_sub = ozml.add_subparsers(dest="ozml_command", required=True)
+    ozml_check = ozml_sub.add_parser("check", help="lint an OzML script: every problem with line and column")
+    ozml_check_arguments(ozml_check)
+    ozml_check.set_defaults(func=cmd_ozml_check)
 
     pw = sub.add_parser("passwd", help="print a [[http.users]] entry with a salted password hash")
     pw.add_argument("user")
