@@ -394,5 +394,5 @@ class Runner:
         if self._owned and self.leg is not None and self.leg.state not in ENDED:
             try:
                 self.leg.hangup()
-            except PigateError as exc:
-                log.warning("%s: hang-up failed: %s", self._call_id(), exc)
+            except Exception:  # the session thread must end cleanly even if the driver is broken
+                log.exception("%s: hang-up failed", self._call_id())
