@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -39,7 +40,7 @@ Handler = Callable[[Request], Reply]
 class WebApp:
     """A threaded HTTP server on 127.0.0.x:0. `route(path, handler_or_reply)`; `requests` records what came."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, tls: "ssl.SSLContext | None" = None) -> None:
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -94,12 +95,15 @@ class WebApp:
 
         self.server = ThreadingHTTPServer((host, port), _H)
         self.server.daemon_threads = True
+        self.scheme = "https" if tls else "http"
+        if tls:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.host, self.port = self.server.server_address[:2]
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="test-webapp", daemon=True)
 
     def url(self, path: str = "/") -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def route(self, path: str, what: Handler | Reply) -> None:
         self.routes[path] = what if callable(what) else (lambda _req, r=what: r)

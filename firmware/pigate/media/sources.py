@@ -30,6 +30,8 @@ def content_relative(source: str) -> PurePosixPath:
     text = source.strip()
     if not text:
         raise MediaError("empty audio file name")
+    if any(ord(c) < 32 for c in text):
+        raise MediaError(f"control characters in audio file name {source!r}")
     if _WINDOWS_PATH.search(text):
         text = re.split(r"[\\/]", text)[-1]
         if not text:
@@ -54,13 +56,14 @@ class MediaLibrary:
     def local_path(self, source: str) -> Path:
         """The file in the content folder that `source` names; it must exist and stay inside the folder."""
         root = Path(self.content_dir).resolve()
-        if Path(source).is_absolute() and not _WINDOWS_PATH.search(source):
-            candidate = Path(source)  # an absolute path is accepted only if it lies inside the folder
+        if Path(source.strip()).is_absolute() and not _WINDOWS_PATH.search(source):
+            content_relative(source.strip().lstrip("/"))  # the same name checks as a relative path
+            candidate = Path(source.strip())  # an absolute path is accepted only if it lies inside the folder
         else:
             candidate = root / content_relative(source)
         try:
             resolved = candidate.resolve(strict=True)
-        except (OSError, RuntimeError) as exc:
+        except (OSError, RuntimeError, ValueError) as exc:
             raise MediaError(f"audio file {source!r} not found in the content folder") from exc
         if not resolved.is_relative_to(root):
             raise MediaError(f"audio file {source!r} is outside the content folder")

@@ -10,6 +10,7 @@ may already have acted on it (an IncomingSMS stored twice, an SMS sent twice).
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ class Notifier:
 
     config: NotifyConfig
     resolver: Resolver | None = None  # getaddrinfo by default; tests point names at loopback
+    ssl_context: ssl.SSLContext | None = None  # the system's trust store by default
     sleep: Callable[[float], None] = time.sleep
     _http: HttpClient = field(init=False, repr=False)
 
@@ -63,7 +65,8 @@ class Notifier:
         policy = AddressPolicy(allow=cfg.allow, deny=cfg.deny,
                                **({"resolver": self.resolver} if self.resolver else {}))
         self._http = HttpClient(policy=policy, connect_timeout=cfg.connect_timeout, read_timeout=cfg.read_timeout,
-                                max_body=cfg.max_body, max_redirects=cfg.max_redirects)
+                                max_body=cfg.max_body, max_redirects=cfg.max_redirects,
+                                ssl_context=self.ssl_context)
 
     @property
     def http(self) -> HttpClient:

@@ -67,12 +67,18 @@ def parse_url(url: str) -> Target:
         raise BadUrl(f"URL without a host: {url!r}")
     if any(c in url for c in "\r\n\x00 "):
         raise BadUrl(f"URL with control characters or spaces: {url!r}")
-    path = parts.path or "/"
+    host = parts.hostname
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise BadUrl(f"invalid host name in {url!r}: {exc}") from exc
+    # Characters a request line cannot carry raw (non-ASCII) are percent-encoded; the rest is kept as written.
+    path = urllib.parse.quote(parts.path or "/", safe="/%:@!$&'()*+,;=~-._")
     if parts.query:
-        path += "?" + parts.query
+        path += "?" + urllib.parse.quote(parts.query, safe="/?%:@!$&'()*+,;=~-._")
     userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
-    return Target(url.strip(), scheme, parts.hostname, port or DEFAULT_PORTS[scheme], path,
-                  urllib.parse.unquote(userinfo))
+    return Target(url.strip(), scheme, host, port or DEFAULT_PORTS[scheme], path, urllib.parse.unquote(userinfo))
 
 
 def _networks(cidrs: Sequence[str], what: str) -> tuple[Network, ...]:
