@@ -393,3 +393,39 @@ def test_a_third_party_script_never_answers_a_ringing_call():
     s = Session(ringing_leg())
     s.run("<Response><Play>moh.wav</Play><ForwardCall>200</ForwardCall></Response>", context="CallChanged")
     assert s.leg.actions() == [("play", "moh.wav"), ("forward", "200")]
+
+
+class RealTimeLeg:
+    """A leg in real time on the real KeyBuffer, the way GSM and SIP legs use it (10 ms per character)."""
+
+    def __init__(self) -> None:
+        self.id, self.caller, self.callee, self.api_extension = "rt", "1", "2", "9999"
+        self.state = "InCall"
+        self.keypad = KeyBuffer()
+        self.done: list[tuple[str, bool]] = []
+
+    def speak(self, text, *, language=None, voice=None, interruptible=False):
+        seconds = len(text) * 0.01
+        finished = not self.keypad.wait(seconds) if interruptible else self.keypad.sleep(seconds)
+        self.done.append((text, finished))
+        return finished
+
+    def hangup(self):
+        self.state = "Completed"
+        self.keypad.close()
+
+
+def test_menu_on_a_real_time_leg_with_keys_from_another_thread():
+    leg = RealTimeLeg()
+    long_prompt = "x" * 100  # one second
+    prompts = f"<InitialCommands><Speak>{long_prompt}</Speak><Speak>never</Speak></InitialCommands>"
+    script = f"<Response>{menu(prompts + CHOICES, Timeout='5')}</Response>"
+    runner = Runner(leg=leg, services=FakeServices(), fetch=lambda u, f: "", on_error=lambda e, c: None)
+    presser = threading.Timer(0.2, leg.keypad.push, args=("2",))
+    t0 = time.monotonic()
+    thread = runner.start(context="CallConnected", ozml=script)
+    presser.start()
+    thread.join(5)
+    presser.join()
+    assert leg.done == [(long_prompt, False), ("two", True)]
+    assert time.monotonic() - t0 < 0.9 and leg.state == "Completed"
