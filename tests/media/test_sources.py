@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pigate.errors import ForbiddenAddress, MediaError
-from pigate.media import DiskCache, MediaLibrary, UrlCache, content_relative
+from pigate.media import DiskCache, MediaLibrary, UrlCache, content_relative, open_library
 from pigate.media import wav
 from pigate.media.urlcache import lifetime, parse_cache_control
 from pigate.notify import AddressPolicy
@@ -202,6 +202,18 @@ def test_a_stale_copy_is_played_when_the_server_is_gone(webapp_factory, tmp_path
     app.stop()
     clock.now += 5
     assert cache.get(url).data == first.data
+
+
+def test_open_library_wires_content_folder_and_url_cache(webapp, tmp_path):
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "local.wav").write_bytes(tone_wav(600, rate=44100))
+    webapp.route("/remote.wav", Reply(200, tone_wav(1200, rate=22050), {"Cache-Control": "max-age=60"}))
+    lib = open_library(content_dir=tmp_path / "content", cache_dir=tmp_path / "cache", policy=AddressPolicy())
+    assert abs(dominant_hz(lib.pcm8k("local.wav")) - 600) < 10
+    assert abs(dominant_hz(lib.pcm8k(webapp.url("/remote.wav"))) - 1200) < 15
+    lib.pcm8k(webapp.url("/remote.wav"))
+    assert len(webapp.requests) == 1
+    assert {p.name for p in (tmp_path / "cache").iterdir()} == {"http", "pcm"}
 
 
 def test_a_missing_url_is_a_media_error(webapp, tmp_path, clock):

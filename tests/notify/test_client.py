@@ -257,3 +257,14 @@ def test_a_redirect_loop_ends(webapp):
     with pytest.raises(BadResponse):
         notifier(max_redirects=3).post(webapp.url("/loop"), messages.goto())
     assert len(webapp.requests) == 4
+
+
+def test_redirects_cannot_stretch_the_timeouts(webapp):
+    webapp.route("/r1", Reply(307, headers={"Location": "/r2"}, delay=0.3))
+    webapp.route("/r2", Reply(307, headers={"Location": "/r3"}, delay=0.3))
+    webapp.route("/r3", Reply(200, OZML, delay=0.3))
+    start = time.monotonic()
+    with pytest.raises(ResponseTimeout):
+        notifier(connect_timeout=0.2, read_timeout=0.5).post(webapp.url("/r1"), messages.goto())
+    assert time.monotonic() - start < 0.85
+    assert notifier(read_timeout=2).post(webapp.url("/r1"), messages.goto()) == OZML.decode()

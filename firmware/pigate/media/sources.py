@@ -17,6 +17,7 @@ from pigate.errors import MediaError
 from pigate.media.audio import Decoders, decode_pcm8k, is_native_pcm8k
 from pigate.media.diskcache import DiskCache
 from pigate.media.urlcache import UrlCache
+from pigate.notify.policy import AddressPolicy
 
 _WINDOWS_PATH = re.compile(r"^(?:[A-Za-z]:[\\/]|\\\\)|\\")
 
@@ -97,3 +98,16 @@ class MediaLibrary:
         if cacheable:
             self.decoded.put(key, "pcm", pcm)
         return pcm
+
+
+def open_library(*, content_dir: Path, cache_dir: Path, policy: AddressPolicy,
+                 max_bytes: int = 128 * 1024 * 1024, decoders: Decoders | None = None) -> MediaLibrary:
+    """A MediaLibrary with its caches under `cache_dir` (downloads in http/, decoded audio in pcm/),
+    sharing `max_bytes` between them; URLs obey `policy` (the notifier's allow/deny lists)."""
+    cache_dir = Path(cache_dir)
+    return MediaLibrary(
+        content_dir=Path(content_dir),
+        urls=UrlCache(directory=cache_dir / "http", policy=policy, max_bytes=max_bytes // 2),
+        decoded=DiskCache(directory=cache_dir / "pcm", max_bytes=max_bytes // 2),
+        decoders=decoders or Decoders(),
+    )

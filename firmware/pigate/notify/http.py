@@ -132,11 +132,13 @@ class HttpClient:
         """Send and follow redirects; `headers` may be a function of (method, url, body) to sign each hop.
 
         301/302/303 turn a POST into a GET without body (what browsers and requests do); 307/308 repeat
-        the same method and body. Every hop's host is resolved and checked again.
+        the same method and body. Every hop's host is resolved and checked again. All hops together get one
+        connect timeout plus one read timeout, so redirects cannot stretch the time a caller waits.
         """
+        deadline = time.monotonic() + self.connect_timeout + self.read_timeout
         for _hop in range(self.max_redirects + 1):
             hop_headers = headers(method, url, body) if callable(headers) else (headers or {})
-            response = self.send_once(method, url, body=body, headers=hop_headers)
+            response = self.send_once(method, url, body=body, headers=hop_headers, deadline=deadline)
             if response.status not in REDIRECTS:
                 return response
             location = response.header("Location")
@@ -147,18 +149,22 @@ class HttpClient:
                 method, body = "GET", b""
         raise BadResponse(f"more than {self.max_redirects} redirects, last to {url}")
 
-    def send_once(self, method: str, url: str, *, body: bytes = b"",
-                  headers: Mapping[str, str] | None = None) -> HttpResponse:
+    def send_once(self, method: str, url: str, *, body: bytes = b"", headers: Mapping[str, str] | None = None,
+                  deadline: float | None = None) -> HttpResponse:
+        """One request without following redirects; `deadline` (monotonic) caps connect plus read."""
         target = parse_url(url)
         addresses = self.policy.resolve(target)
-        sock = self._connect(target, addresses)
+        start = time.monotonic()
+        if deadline is None:
+            deadline = start + self.connect_timeout + self.read_timeout
+        sock = self._connect(target, addresses, min(start + self.connect_timeout, deadline))
         try:
-            return self._exchange(sock, method, target, headers or {}, body)
+            return self._exchange(sock, method, target, headers or {}, body,
+                                  min(time.monotonic() + self.read_timeout, deadline))
         finally:
             sock.close()
 
-    def _connect(self, target: Target, addresses: list[tuple[int, tuple]]) -> socket.socket:
-        deadline = time.monotonic() + self.connect_timeout
+    def _connect(self, target: Target, addresses: list[tuple[int, tuple]], deadline: float) -> socket.socket:
         errors: list[str] = []
         for family, sockaddr in addresses:
             left = deadline - time.monotonic()
@@ -183,10 +189,9 @@ class HttpClient:
         raise ConnectFailed(f"cannot connect to {target.host}:{target.port}: {'; '.join(errors)}")
 
     def _exchange(self, sock: socket.socket, method: str, target: Target, headers: Mapping[str, str],
-                  body: bytes) -> HttpResponse:
-        deadline = time.monotonic() + self.read_timeout
+                  body: bytes, deadline: float) -> HttpResponse:
         try:
-            sock.settimeout(self.read_timeout)
+            sock.settimeout(max(0.001, deadline - time.monotonic()))
             sock.sendall(build_request(method, target, headers, body))
             response = http.client.HTTPResponse(_DeadlineSocket(sock, deadline), method=method)  # type: ignore[arg-type]
             response.begin()
