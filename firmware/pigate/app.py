@@ -13,11 +13,13 @@ from waitress.server import create_server
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.extensions import Extension, ExtensionCommands
 from pigate.api.ozeki import CommandTable, OzekiApi
+from pigate.api.sms import SmsCommands
 from pigate.config import Config
 from pigate.events import EventBus
 from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
 from pigate.sdnotify import SystemdNotifier
+from pigate.services import sms as sms_service
 from pigate.store import Database
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ class App:
         self.systemd = notifier or SystemdNotifier()
         self.bus = EventBus()
         self.db: Database | None = None
+        self.sms: sms_service.SmsService | None = None
         self.lines = Lines(config=config, bus=self.bus, data_dir=config.data_dir)
         n = config.notifications
         self.notifier = Notifier(config=NotifyConfig(
@@ -56,6 +59,8 @@ class App:
     def _build_http(self) -> None:
         cfg = self.config.http
         ExtensionCommands(extensions=self._extensions()).register(self.commands)
+        if self.sms is not None:
+            SmsCommands(service=self.sms).register(self.commands)
         api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users),
                        addresses=AddressGuard(allow=cfg.allow, deny=cfg.deny),
                        max_request_bytes=cfg.max_request_bytes)
@@ -71,6 +76,10 @@ class App:
         self._stoppers.append(self.db.close)
         self.lines.start()
         self._stoppers.append(self.lines.stop)
+        self.sms = sms_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
+                                           poster=self.notifier)
+        self.sms.start()
+        self._stoppers.append(self.sms.stop)
         self._build_http()
         self._start_http()
         self.systemd.ready(f"listening on {self.url}")

@@ -150,7 +150,13 @@ def _start_gateway(tmp_path: Path, *, numbers=("+15550000001",), dialect="sim760
     web = bottle.Bottle()
     OzekiApi(commands=table, users=UserGuard(users=[]), addresses=AddressGuard()).install(web)
     server = create_server(web, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    def serve() -> None:
+        try:
+            server.run()
+        except OSError:  # closed by stop_http
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
 
     def stop_http() -> None:

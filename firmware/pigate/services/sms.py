@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pigate import errors
-from pigate.config import ApiExtension
+from pigate.config import ApiExtension, Config
 from pigate.events import Event, EventBus
 from pigate.notify import messages
 from pigate.services import _smscodec as codec
@@ -28,11 +28,12 @@ from pigate.services._inbox import Receiver, join_parts
 from pigate.services._outbox import READY_STATES, Line, LineWorker, RetryPolicy
 from pigate.services._reports import ReportMatcher
 from pigate.services._smshooks import HookPolicy, HookWorker, Poster
+from pigate.store import Database
 from pigate.store.sms import (Hook, InboundSms, NewSms, OutboundPart, OutboundSms, Pdu, SmsStore)
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SmsService", "SmsSettings", "Line", "OutboundSms", "OutboundPart", "InboundSms"]
+__all__ = ["SmsService", "SmsSettings", "Line", "OutboundSms", "OutboundPart", "InboundSms", "from_config"]
 
 
 @dataclass(frozen=True)
@@ -319,3 +320,12 @@ class SmsService:
                 return True
             time.sleep(0.05)
         return False
+
+
+def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[str, Any], poster: Poster | None,
+                settings: SmsSettings | None = None) -> SmsService:
+    """The service for the configured lines (`modems`: line name -> pigate.modem.Modem) and API extensions."""
+    lines = [Line(m.name, m.number, modems[m.name], m.pacing) for m in config.modems if m.name in modems]
+    return SmsService(store=SmsStore(db=db), lines=lines, extensions=config.api_extensions, bus=bus, poster=poster,
+                      incoming_sms_url=config.notifications.incoming_sms_url,
+                      settings=settings or getattr(config, "sms", None) or SmsSettings())
