@@ -1,0 +1,113 @@
+"""A pseudo-terminal pair in raw mode, with a stable symlink that can vanish and come back (USB re-enumeration)."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import select
+import threading
+import tty
+from pathlib import Path
+
+from pigate.errors import PortGone
+
+log = logging.getLogger(__name__)
+
+
+class PtyPort:
+    """The simulator holds the master side; a client opens `path` (or `link`) like a serial device.
+
+    The slave side stays open in the simulator too, so the master never sees EIO while no client is attached,
+    and the client's termios settings persist between its opens, as a real tty's do.
+    """
+
+    def __init__(self, *, link: Path | None = None, write_timeout: float = 1.0) -> None:
+        self.link = link
+        self.write_timeout = write_timeout
+        self.path = ""
+        self._master = -1
+        self._slave = -1
+        self._wlock = threading.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self._master >= 0
+
+    @property
+    def fileno(self) -> int:
+        return self._master
+
+    def open(self) -> str:
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        os.set_blocking(master, False)
+        self._master, self._slave = master, slave
+        self.path = os.ttyname(slave)
+        if self.link is not None:
+            tmp = self.link.with_name(self.link.name + ".new")
+            if tmp.is_symlink() or tmp.exists():
+                tmp.unlink()
+            os.symlink(self.path, tmp)
+            os.replace(tmp, self.link)  # atomic: the link never points nowhere while it exists
+        return self.path
+
+    def close(self) -> None:
+        if self.link is not None and self.link.is_symlink() and os.readlink(self.link) == self.path:
+            self.link.unlink()
+        with self._wlock:
+            master, slave = self._master, self._slave
+            self._master = self._slave = -1
+        for fd in (master, slave):
+            if fd >= 0:
+                os.close(fd)
+
+    def write(self, data: bytes) -> int:
+        """Write all of `data` unless the client stops reading for `write_timeout`; returns bytes written."""
+        with self._wlock:
+            if self._master < 0:
+                raise PortGone(f"{self.path or 'pty'} is closed")
+            return self._write_locked(data)
+
+    def write_nowait(self, data: bytes) -> int:
+        """Write what fits without waiting (audio frames: a real modem drops what the host does not take)."""
+        with self._wlock:
+            if self._master < 0:
+                raise PortGone(f"{self.path or 'pty'} is closed")
+            try:
+                return os.write(self._master, data)
+            except BlockingIOError:
+                return 0
+
+    def _write_locked(self, data: bytes) -> int:
+        done = 0
+        view = memoryview(data)
+        while done < len(data):
+            try:
+                done += os.write(self._master, view[done:])
+            except BlockingIOError:
+                _, w, _ = select.select([], [self._master], [], self.write_timeout)
+                if not w:
+                    log.warning("%s: client not reading; dropped %d bytes", self.path, len(data) - done)
+                    return done
+        return done
+
+    def read(self, timeout: float) -> bytes:
+        """What the client wrote (b'' when nothing came within `timeout`)."""
+        fd = self._master
+        if fd < 0:
+            raise PortGone(f"{self.path or 'pty'} is closed")
+        try:
+            r, _, _ = select.select([fd], [], [], timeout)
+        except (OSError, ValueError) as exc:  # closed by another thread while waiting
+            raise PortGone(f"{self.path} closed") from exc
+        if not r:
+            return b""
+        try:
+            return os.read(fd, 4096)
+        except BlockingIOError:
+            return b""
+        except OSError as exc:
+            if exc.errno in (errno.EIO, errno.EBADF):
+                raise PortGone(f"{self.path} closed") from exc
+            raise
