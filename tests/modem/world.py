@@ -37,13 +37,18 @@ class Recorder:
         with self._cond:
             return [e.data for e in self.events if e.topic == topic]
 
+    def mark(self) -> int:
+        """A position in the event list: `wait(..., since=mark)` only looks at events after it."""
+        with self._cond:
+            return len(self.events)
+
     def wait(self, topic: str, pred: Callable[[dict[str, Any]], bool] = lambda d: True,
-             timeout: float = 5.0) -> dict[str, Any]:
+             timeout: float = 5.0, since: int = 0) -> dict[str, Any]:
         with self._cond:
             found: list[dict[str, Any]] = []
 
             def ready() -> bool:
-                found[:] = [e.data for e in self.events if e.topic == topic and pred(e.data)]
+                found[:] = [e.data for e in self.events[since:] if e.topic == topic and pred(e.data)]
                 return bool(found)
 
             if not self._cond.wait_for(ready, timeout):

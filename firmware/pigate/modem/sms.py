@@ -84,7 +84,7 @@ class SmsOps:
         def op() -> list[StoredSms]:
             with engine.exclusive():
                 self._select(where)
-                lines = engine.command(f"AT+CMGL={int(status)}", timeout=max(self.link.config.command_timeout, 30))
+                lines = engine.command(f"AT+CMGL={int(status)}", timeout=3 * self.link.config.command_timeout)
             return p.parse_cmgl(lines, storage=where.upper())
 
         return self.link.run(op)
