@@ -9,7 +9,7 @@ import pytest
 
 from pigate.errors import ApiError, ForbiddenAddress, NotifyError
 from pigate.notify import (BadResponse, BadUrl, ConnectFailed, ForbiddenTarget, HttpStatusError, Notifier,
-                           NotifyConfig, ResponseTimeout, ResponseTooLarge, messages)
+                           NotifyConfig, ResolveFailed, ResponseTimeout, ResponseTooLarge, messages)
 from tests.notify.webapp import Blackhole, RawServer, Reply, WebApp
 
 OZML = b'<?xml version="1.0"?><Response><Speak>Hello</Speak></Response>'
@@ -128,6 +128,23 @@ def test_a_connection_error_is_retried_until_the_app_is_up():
     finally:
         for app in started:
             app.stop()
+
+
+def test_an_unresolvable_name_is_retried_then_reported():
+    def no_dns(host, port, **kw):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    slept: list[float] = []
+    n = Notifier(config=NotifyConfig(retries=1, backoff=0.02), resolver=no_dns, sleep=slept.append)
+    with pytest.raises(ResolveFailed, match="app.example"):
+        n.post("http://app.example/hook", messages.goto())
+    assert slept == [0.02]
+
+
+def test_non_string_values_are_sent_as_ozeki_writes_them(webapp):
+    webapp.route("/x", Reply(200))
+    notifier().post(webapp.url("/x"), {"Delivered": True, "Duration": 15, "Name": "a"})
+    assert webapp.requests[0].body == b"Delivered=true&Duration=15&Name=a"
 
 
 def test_500_is_an_error_with_the_status_and_is_not_retried(webapp):

@@ -22,7 +22,7 @@ from typing import Callable, Mapping
 from pigate.errors import MediaError, NotifyError
 from pigate.media.diskcache import DiskCache
 from pigate.notify.http import BadResponse, ConnectFailed, HttpClient, HttpResponse, ResponseTimeout
-from pigate.notify.policy import AddressPolicy
+from pigate.notify.policy import AddressPolicy, ResolveFailed
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class UrlCache:
                 headers["If-Modified-Since"] = entry.last_modified
         try:
             response = self._http.request("GET", url, headers=headers)
-        except (ConnectFailed, ResponseTimeout, BadResponse) as exc:
+        except (ConnectFailed, ResolveFailed, ResponseTimeout, BadResponse) as exc:
             return self._stale_or_raise(url, key, entry, exc)
         except NotifyError as exc:  # policy refusal (307), bad URL, oversized
             raise MediaError(f"cannot download {url}: {exc}") from exc

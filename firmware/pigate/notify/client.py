@@ -18,7 +18,7 @@ from typing import Callable, Mapping, Sequence
 
 from pigate.errors import NotifyError
 from pigate.notify.http import ConnectFailed, HttpClient, HttpResponse
-from pigate.notify.policy import AddressPolicy, Resolver
+from pigate.notify.policy import AddressPolicy, ResolveFailed, Resolver
 from pigate.notify.signing import signature_headers
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,13 @@ class HttpStatusError(NotifyError):
     def __init__(self, url: str, status: int, reason: str) -> None:
         self.url, self.status, self.reason = url, status, reason
         super().__init__(f"{url} answered {status} {reason}".rstrip())
+
+
+def _text(value: object) -> str:
+    """A field value as Ozeki writes it (booleans as true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
 
 
 @dataclass(frozen=True)
@@ -83,16 +90,20 @@ class Notifier:
 
     def post_response(self, url: str, fields: Mapping[str, str]) -> HttpResponse:
         """Like post, but the whole answer (status, headers, raw body)."""
+        fields = {name: _text(value) for name, value in fields.items()}
         body = urllib.parse.urlencode(list(fields.items())).encode("ascii")
         attempts = 1 + max(0, self.config.retries)
         for attempt in range(1, attempts + 1):
+            started = time.monotonic()
             try:
                 response = self._http.request("POST", url, body=body, headers=self._headers_for(fields))
-            except ConnectFailed as exc:
+            except (ConnectFailed, ResolveFailed) as exc:
                 if attempt == attempts:
                     raise
                 log.warning("notify %s: %s; retry %d of %d", url, exc, attempt, attempts - 1)
             else:
+                log.debug("notify %s %s: %d, %d bytes in %.0f ms", fields.get("NotificationName", "?"), url,
+                          response.status, len(response.body), (time.monotonic() - started) * 1000)
                 if 200 <= response.status < 300:
                     return response
                 error = HttpStatusError(response.url, response.status, response.reason)

@@ -32,6 +32,10 @@ class ForbiddenTarget(ForbiddenAddress, NotifyError):
         return f"{super().__str__()}: {self.url} -> {self.address} ({self.reason})"
 
 
+class ResolveFailed(NotifyError):
+    """The host name could not be resolved (nothing was sent, so a retry is safe)."""
+
+
 class BadUrl(NotifyError):
     """A URL that is not an absolute http(s) URL with a host."""
 
@@ -127,7 +131,7 @@ class AddressPolicy:
         try:
             infos = self._resolver(target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
         except (socket.gaierror, UnicodeError) as exc:
-            raise NotifyError(f"cannot resolve {target.host!r}: {exc}") from exc
+            raise ResolveFailed(f"cannot resolve {target.host!r}: {exc}") from exc
         found: list[tuple[int, tuple]] = []
         for family, _type, _proto, _canon, sockaddr in infos:
             if family not in (socket.AF_INET, socket.AF_INET6):
@@ -139,5 +143,5 @@ class AddressPolicy:
             if (family, sockaddr) not in found:
                 found.append((family, sockaddr))
         if not found:
-            raise NotifyError(f"{target.host!r} has no IPv4 or IPv6 address")
+            raise ResolveFailed(f"{target.host!r} has no IPv4 or IPv6 address")
         return found
