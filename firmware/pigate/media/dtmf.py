@@ -6,14 +6,16 @@ import math
 import sys
 from array import array
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
 
 ROWS = (697, 770, 852, 941)
 COLS = (1209, 1336, 1477, 1633)
 KEYPAD = ("123A", "456B", "789C", "*0#D")
 # digit -> (row Hz, column Hz), the standard DTMF pairs
-FREQUENCIES: dict[str, tuple[int, int]] = {
+FREQUENCIES: Mapping[str, tuple[int, int]] = MappingProxyType({
     KEYPAD[r][c]: (ROWS[r], COLS[c]) for r in range(4) for c in range(4)
-}
+})
 
 
 def tone_pcm(freqs: tuple[float, ...], ms: int, *, rate: int = 8000, amplitude: float = 0.5,

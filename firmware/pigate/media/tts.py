@@ -13,7 +13,8 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from types import MappingProxyType
+from typing import Mapping, Sequence
 
 from pigate.errors import MediaError
 from pigate.media import wav
@@ -25,9 +26,9 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000  # characters; espeak-ng takes the text as one argv entry (Linux caps one at 128 KiB)
 # Languages people write that espeak-ng knows under another name.
-ALIASES = {"en": "en-us", "fr": "fr-fr", "pt-pt": "pt", "es-es": "es", "es-mx": "es-419", "zh": "cmn",
-           "zh-cn": "cmn", "nb-no": "nb", "no": "nb", "en-au": "en-gb", "en-ca": "en-us", "en-ie": "en-gb"}
-GENDERS = {"female": "+f3", "woman": "+f3", "male": "+m3", "man": "+m3"}
+ALIASES: Mapping[str, str] = MappingProxyType({"en": "en-us", "fr": "fr-fr", "pt-pt": "pt", "es-es": "es", "es-mx": "es-419", "zh": "cmn",
+           "zh-cn": "cmn", "nb-no": "nb", "no": "nb", "en-au": "en-gb", "en-ca": "en-us", "en-ie": "en-gb"})
+GENDERS: Mapping[str, str] = MappingProxyType({"female": "+f3", "woman": "+f3", "male": "+m3", "man": "+m3"})
 
 
 def normalize(tag: str) -> str:

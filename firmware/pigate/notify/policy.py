@@ -6,7 +6,8 @@ import ipaddress
 import socket
 import urllib.parse
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from types import MappingProxyType
+from typing import Callable, Mapping, Sequence
 
 from pigate.errors import ForbiddenAddress, NotifyError
 
@@ -14,7 +15,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[..., list]  # socket.getaddrinfo's signature
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS: Mapping[str, int] = MappingProxyType({"http": 80, "https": 443})
 
 
 class ForbiddenTarget(ForbiddenAddress, NotifyError):
