@@ -39,7 +39,14 @@ class PtyPort:
         return self._master
 
     def open(self) -> str:
+        """Open a new pair; its path always differs from the previous one, as a re-enumerated device's may."""
         master, slave = os.openpty()
+        if self.path and os.ttyname(slave) == self.path:
+            # The kernel reuses a freed pty number; take the next one so a stale path stays stale.
+            again = os.openpty()
+            os.close(master)
+            os.close(slave)
+            master, slave = again
         tty.setraw(slave)
         os.set_blocking(master, False)
         self._master, self._slave = master, slave
