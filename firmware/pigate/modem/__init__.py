@@ -3,7 +3,9 @@
 from .at import PromptTimeout
 from .device import Modem
 from .health import SimProblem
-from .link import STATES, ModemConfig
+from .link import STATES, LineUnavailable, ModemConfig
 from .parsers import CallInfo, StoredSms
+from .sms import SubmitUnconfirmed
 
-__all__ = ["Modem", "ModemConfig", "StoredSms", "CallInfo", "PromptTimeout", "SimProblem", "STATES"]
+__all__ = ["Modem", "ModemConfig", "StoredSms", "CallInfo", "PromptTimeout", "SimProblem", "LineUnavailable",
+           "SubmitUnconfirmed", "STATES"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Callable
 
 from ..errors import ModemError
@@ -38,6 +39,9 @@ class Modem:
         self._voice = VoiceOps(link=self._link, bring_up=self._bring_up)
         self._ussd = UssdOps(link=self._link)
         self._started = False
+        self._life = threading.Lock()
+        self._not_starting = threading.Event()
+        self._not_starting.set()
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -52,10 +56,12 @@ class Modem:
     def start(self) -> None:
         """Open the port and bring the modem up; returns when it is ready, or raises ModemError. Either way the
         supervisor then runs: it retries, recovers, and polls signal and registration."""
-        if self._started:
-            return
-        self._started = True
-        self._link.stopping.clear()
+        with self._life:
+            if self._started:
+                return
+            self._started = True
+            self._link.stopping.clear()
+            self._not_starting.clear()
         try:
             self._bring_up.run()
         except SimProblem:
@@ -64,16 +70,23 @@ class Modem:
             self._link.request_recovery("bring-up failed")
             raise
         finally:
-            self._supervisor.start()
+            with self._life:
+                if not self._link.stopping.is_set():
+                    self._supervisor.start()
+            self._not_starting.set()
 
     def stop(self) -> None:
-        # Closing the port first fails a command in flight at once, so the supervisor's join is short.
-        self._link.stopping.set()
+        with self._life:
+            self._link.stopping.set()
+        # Closing the port first fails a command in flight at once, so a bring-up or recovery ends quickly.
         self._link.engine.close()
+        if not self._not_starting.wait(10.0):
+            log.warning("%s: bring-up still running after stop", self.name)
         self._supervisor.stop()
         self._link.engine.close()
         self._link.set_state("down")
-        self._started = False
+        with self._life:
+            self._started = False
 
     @property
     def state(self) -> str:

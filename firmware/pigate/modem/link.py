@@ -16,6 +16,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+
+class LineUnavailable(ModemError):
+    """The line is down, starting or recovering: nothing was sent to the modem; try again later."""
+
+
 STATES = ("down", "initializing", "sim_missing", "sim_locked", "searching", "registered", "recovering")
 # In these states the SMS service and the HTTP layer get a fast ModemError instead of a long wait.
 BLOCKED_STATES = ("down", "initializing", "recovering")
@@ -139,7 +144,7 @@ class Link:
     def guard(self) -> None:
         state = self.state
         if state in BLOCKED_STATES:
-            raise ModemError(f"{self.name} is {state}; try again later")
+            raise LineUnavailable(f"{self.name} is {state}; try again later")
 
     def run(self, op: Callable[[], T]) -> T:
         """Run a caller's operation; a timeout or a vanished port starts recovery (the error still propagates)."""

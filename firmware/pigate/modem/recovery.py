@@ -145,7 +145,6 @@ class Supervisor:
         self._failures = 0
 
     def start(self) -> None:
-        self.link.stopping.clear()
         self._thread = threading.Thread(target=self._loop, name=f"modem-{self.link.name}", daemon=True)
         self._thread.start()
 

@@ -10,6 +10,10 @@ from . import parsers as p
 from .link import Link
 from .parsers import StoredSms
 
+class SubmitUnconfirmed(ModemError):
+    """AT+CMGS ended without a +CMGS line: the network may or may not have the message (outcome unknown)."""
+
+
 _STORAGE_NAMES = ("SM", "ME", "MT", "SR", "BM", "TA", "BC", "SE")
 
 
@@ -46,7 +50,7 @@ class SmsOps:
         for line in lines:
             if line.startswith("+CMGS:"):
                 return p.parse_cmgs(line)
-        raise ModemError(f"{self.link.name}: AT+CMGS answered OK without +CMGS (outcome unknown)")
+        raise SubmitUnconfirmed(f"{self.link.name}: AT+CMGS answered OK without +CMGS (outcome unknown)")
 
     def _select(self, storage: str) -> None:
         """Make `storage` the read/delete memory (mem1), leaving the write and receive memories as they are."""
