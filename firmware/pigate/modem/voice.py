@@ -63,7 +63,10 @@ class VoiceOps:
             self._cmd(f'AT+VTS="{key}"')
 
     def list_calls(self) -> list[CallInfo]:
-        return [p.parse_clcc(ln) for ln in self._cmd("AT+CLCC") if ln.startswith("+CLCC:")]
+        # With AT+CLCC=1 an unsolicited +CLCC sent just as the command went out is indistinguishable from
+        # the answer; a call index is unique, so the last line per index is the current truth.
+        calls = {c.index: c for c in (p.parse_clcc(ln) for ln in self._cmd("AT+CLCC") if ln.startswith("+CLCC:"))}
+        return list(calls.values())
 
 
 class UssdOps:
