@@ -160,6 +160,27 @@ class StorageConfig:
 
 
 @dataclass(frozen=True)
+class SmsConfig:
+    """The SMS service's timers and limits (services/sms.py SmsSettings has the same fields)."""
+
+    max_parts: int = 10
+    max_attempts: int = 5
+    retry_base: float = 5.0
+    retry_cap: float = 600.0
+    report_window: float = 48 * 3600.0
+    reassembly_timeout: float = 300.0
+    doubt_timeout: float = 600.0
+    hook_attempts: int = 10
+    hook_backoff: float = 5.0
+    hook_backoff_cap: float = 3600.0
+    ussd_timeout: float = 30.0
+
+    def validate(self, path: str) -> None:
+        if not 1 <= self.max_parts <= 255 or self.max_attempts < 1 or self.hook_attempts < 1:
+            raise ConfigError(f"'{path}': max_parts must be 1-255, attempts >= 1")
+
+
+@dataclass(frozen=True)
 class LedsConfig:
     backend: Literal["memory", "gpio"] = "memory"
     pins: dict[str, int] = field(default_factory=dict)
@@ -175,6 +196,7 @@ class Config:
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     leds: LedsConfig = field(default_factory=LedsConfig)
+    sms: SmsConfig = field(default_factory=SmsConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     def validate(self, path: str) -> None:

@@ -14,6 +14,7 @@ network exactly once or is recorded as failed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -328,4 +329,4 @@ def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[
     lines = [Line(m.name, m.number, modems[m.name], m.pacing) for m in config.modems if m.name in modems]
     return SmsService(store=SmsStore(db=db), lines=lines, extensions=config.api_extensions, bus=bus, poster=poster,
                       incoming_sms_url=config.notifications.incoming_sms_url,
-                      settings=settings or getattr(config, "sms", None) or SmsSettings())
+                      settings=settings or SmsSettings(**dataclasses.asdict(config.sms)))
