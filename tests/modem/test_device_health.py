@@ -180,3 +180,15 @@ def test_stop_leaves_no_threads_behind(world):
     leftovers = {t.name for t in threading.enumerate() if t.is_alive()} - before
     assert not [n for n in leftovers if n.startswith(("at-gsm1", "modem-gsm1"))]
     assert w.modem.state == "down"
+
+
+def test_a_boot_urc_on_a_live_line_makes_the_driver_set_the_modem_up_again(world):
+    w = world("sim800")
+    assert list(w.sim.trace).count("ATE0") == 1
+    w.sim.settings.cmgf = 1  # what a UART modem that rebooted in place (no USB re-enumeration) would have
+    w.sim.urc("RDY")
+    deadline = time.monotonic() + 5
+    while w.sim.settings.cmgf != 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert w.sim.settings.cmgf == 0 and list(w.sim.trace).count("ATE0") == 2
+    w.wait_state("registered")

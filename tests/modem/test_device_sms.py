@@ -134,3 +134,14 @@ def test_garbage_on_the_line_is_reported_and_harmless(world):
     assert len(w.events.of("modem.urc")) == 4
     submit(w.modem, "still fine")
     assert w.handset().wait_inbox(1)[0].text == "still fine"
+
+
+def test_a_submission_that_times_out_reports_its_late_answer(world):
+    from pigate.errors import ModemTimeout
+
+    w = world("sim7600", latency=LatencyProfile(sms_submit=1.2), sms_timeout=0.4, probe_timeout=2.0)
+    with pytest.raises(ModemTimeout):
+        submit(w.modem, "slow network")  # outcome unknown to the caller at this point...
+    late = w.events.wait("modem.sms.late_submit", timeout=5)
+    assert [s.reference for s in w.net.submissions] == [late["reference"]]  # ...and settled by the late +CMGS
+    w.wait_state("registered")

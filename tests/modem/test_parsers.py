@@ -176,3 +176,25 @@ def test_vendor_detection():
     assert by_key("EC25") is EC25
     with pytest.raises(ConfigError):
         by_key("nokia")
+
+
+def test_lines_come_out_the_same_however_the_bytes_are_chunked():
+    from hypothesis import given, settings, strategies as st
+
+    from pigate.modem.at import AtEngine
+
+    stream = (b'\r\n+CMTI: "SM",3\r\n\r\nRING\r\n\r\n+CMGS: 12\r\n\r\nOK\r\n+CMT: ,20\r\n'
+              + PDU.encode() + b"\r\n\r\n+CUSD: 0,\"a\r\nb\",15\r\n")
+    whole = AtEngine._take_lines(bytearray(stream))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.integers(min_value=0, max_value=len(stream)), max_size=12))
+    def chunked(cuts):
+        buf, out, last = bytearray(), [], 0
+        for cut in sorted(cuts) + [len(stream)]:
+            buf += stream[last:cut]
+            last = cut
+            out += AtEngine._take_lines(buf)
+        assert out == whole and not buf
+
+    chunked()
