@@ -51,6 +51,8 @@ def split_args(text: str) -> list[str | None]:
     cur, quoted, was_quoted = "", False, False
     for ch in text:
         if ch == '"':
+            if not quoted and not was_quoted:
+                cur = ""  # blanks between a comma and an opening quote are not part of the value
             quoted, was_quoted = not quoted, True
         elif ch == "," and not quoted:
             out.append(cur if was_quoted else (cur.strip() or None))
