@@ -182,3 +182,30 @@ def test_cli_commands_drive_a_running_simulator(sim_process, capsys):
         assert json.loads(out)["modems"][0]["number"] == "+15550000001"
     finally:
         at.close()
+
+
+def test_control_api_calls_the_gateway_presses_keys_and_hangs_up(sim_process):
+    sim = sim_process()
+    at = AtClient(sim.ports[0][0])
+    try:
+        at.ok("ATE0")
+        r = sim.http("POST", f"/sim/handsets/{q(HANDSET)}/call", {})
+        assert r["state"] == "dialing" and r["callee"] == "+15550000001"
+        assert at.wait_line("RING")
+        at.ok("ATA")
+        sim.http("POST", f"/sim/handsets/{q(HANDSET)}/call/keys", {"digits": "42"})
+        assert [at.wait_line("+RXDTMF:"), at.wait_line("+RXDTMF:")] == ["+RXDTMF: 4", "+RXDTMF: 2"]
+        assert sim.http("POST", f"/sim/handsets/{q(HANDSET)}/call/hangup", {})["state"] == "ended"
+        assert at.wait_line("NO CARRIER")
+        # The gateway calls a handset set to be busy.
+        sim.http("POST", f"/sim/handsets/{q(HANDSET)}/settings", {"incoming_behaviour": "busy"})
+        at.ok(f"ATD{HANDSET};")
+        assert at.wait_line("BUSY")
+        calls = sim.http("GET", f"/sim/handsets/{q(HANDSET)}/calls")
+        assert [c["state"] for c in calls] == ["ended", "busy"]
+        assert sim.http("POST", "/sim/delivery_policy", {"policy": "fail"}) == {"delivery_policy": "fail"}
+        with pytest.raises(urllib.error.HTTPError) as err:
+            sim.http("POST", f"/sim/handsets/{q(HANDSET)}/settings", {"incoming_behaviour": "dance"})
+        assert err.value.code == 400
+    finally:
+        at.close()
