@@ -65,6 +65,10 @@ class App:
                        addresses=AddressGuard(allow=cfg.allow, deny=cfg.deny),
                        max_request_bytes=cfg.max_request_bytes)
         api.install(self.web)
+        if self.lines.network is not None and self.config.simulator.control:
+            from pigate.sim.control import make_app as make_sim_control
+
+            self.web.merge(make_sim_control(self.lines.network))
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:

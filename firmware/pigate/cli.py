@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     ozml_check_arguments(ozml_check)
     ozml_check.set_defaults(func=cmd_ozml_check)
 
+    from pigate.sim.cli import add_parser as add_sim_parser
+
+    add_sim_parser(sub)
+
     pw = sub.add_parser("passwd", help="print a [[http.users]] entry with a salted password hash")
     pw.add_argument("user")
     pw.add_argument("--password", help="(default: prompt, or read one line from stdin)")
