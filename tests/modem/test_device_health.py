@@ -78,7 +78,7 @@ def test_registration_lost_regained_and_roaming_counts(world):
 
 
 def test_a_frozen_modem_that_wakes_up_is_recovered_by_the_probe(world):
-    w = world("sim7600")
+    w = world("sim7600", probe_timeout=3.0)  # it wakes within the probe's window
     w.sim.faults.stop_answering()
     t0 = time.monotonic()
     with pytest.raises(ModemTimeout):
@@ -110,7 +110,7 @@ def test_a_vanished_port_is_reopened_on_its_new_pty(world):
 
 
 def test_the_cfun_rung(world):
-    w = world("sim800")
+    w = world("sim800", probe_timeout=1.0)
     # The modem stays deaf through the probe and the reopen; it wakes as the radio cycle starts.
     w.bus.subscribe("modem.recovery", lambda e: w.sim.faults.resume() if e.data["step"] == "reopen" else None)
     w.sim.faults.stop_answering()

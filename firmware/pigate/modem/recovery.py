@@ -72,7 +72,8 @@ class Recovery:
         deadline = time.monotonic() + within
         while True:
             try:
-                engine.command("AT", timeout=max(0.2, min(1.0, deadline - time.monotonic())))
+                # Short tries: a modem that wakes mid-try lost that AT, and only a fresh one gets an answer.
+                engine.command("AT", timeout=max(0.1, min(0.25 * within, deadline - time.monotonic())))
                 return
             except ModemError as exc:  # ERROR is an answer too, but only a clean OK says the line is usable
                 if isinstance(exc, PortGone) or time.monotonic() >= deadline:
