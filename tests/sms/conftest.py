@@ -113,7 +113,7 @@ class Gateway:
 
 
 def _start_gateway(tmp_path: Path, *, numbers=("+15550000001",), dialect="sim7600", settings=FAST,
-                   lines_for_ext=()) -> Gateway:
+                   lines_for_ext=(), sms_timeout: float = 3.0) -> Gateway:
     stoppers = []
     (tmp_path / "links").mkdir(parents=True)
     net = Network(link_dir=tmp_path / "links")
@@ -129,7 +129,7 @@ def _start_gateway(tmp_path: Path, *, numbers=("+15550000001",), dialect="sim760
         sim.start()
         sims.append(sim)
         m = Modem(config=ModemConfig(name=f"gsm{i + 1}", port=str(sim.at_link or sim.at_path), command_timeout=2.0,
-                                     sms_timeout=3.0, poll_interval=1.0, probe_timeout=0.5, reopen_timeout=5.0,
+                                     sms_timeout=sms_timeout, poll_interval=1.0, probe_timeout=0.5, reopen_timeout=5.0,
                                      ready_timeout=5.0),
                   bus=bus, reset_settle=0.2)
         m.start()

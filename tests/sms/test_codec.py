@@ -171,3 +171,9 @@ def test_any_text_round_trips_through_the_network(text):
         return
     got, _ = _sim_decode(parts)
     assert got == text
+
+
+def test_a_backtick_goes_out_as_ucs2_and_arrives_as_a_backtick():
+    [p] = c.encode_submit(TO, "say `hi`", reference=1)
+    got, [sub] = _sim_decode([p])
+    assert got == "say `hi`" and sub.alphabet == "ucs2"

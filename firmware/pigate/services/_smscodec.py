@@ -8,7 +8,7 @@ Built on `gsmmodem.pdu` (python-gsmmodem-new), with the places where it is not e
   assembled here from its primitives (address field, GSM-7 packing, the Concatenation element).
 - `decodeSmsPdu` returns UCS-2 text as separate UTF-16 units, and misreads GSM-7 behind a 7-octet header;
   user data is decoded here, parts joined as UTF-16 units and decoded once.
-- Its GSM-7 table has a backtick at 0x5F where 23.038 has the section sign.
+- Its GSM-7 tables have a backtick at 0x5F where 23.038 has the section sign, and a broken entry for "ÿ".
 """
 
 from __future__ import annotations
@@ -78,9 +78,14 @@ def text_from_units(data: bytes) -> str:
     return data[: len(data) - len(data) % 2].decode("utf-16-be", "replace")
 
 
+# Characters gsmmodem's tables get wrong: a backtick where 23.038 has the section sign (0x5F), and "ÿ" as an
+# extension-table entry (meant to be form feed) that makes its encoder raise. Both go out as UCS-2.
+_MISREAD = frozenset("`\xff")
+
+
 def _gsm7_len(ch: str) -> int | None:
-    if ch == "`":
-        return None  # gsmmodem's table puts a backtick where 23.038 has "§" (0x5F): send it as UCS-2
+    if ch in _MISREAD:
+        return None
     if ch in gsmpdu.GSM7_BASIC:
         return 1
     if ch in gsmpdu.GSM7_EXTENDED:
@@ -153,6 +158,9 @@ def encode_submit(number: str, text: str, *, reference: int, status_report: bool
     encoding, parts = split_text(text)
     if len(parts) > max_parts:
         raise CodecError(f"text needs {len(parts)} parts, at most {max_parts} allowed")
+    if len(parts) == 1 and encoding == UCS2 and _MISREAD.intersection(text):
+        # gsmmodem picks the alphabet itself and would get these wrong (see _MISREAD): build the PDU here.
+        return [_multipart_pdu(number, text, encoding, 0, 1, 1, status_report, wide_reference=True, concat=False)]
     if len(parts) == 1:
         body = text if encoding == GSM7 else _as_units_text(text)
         try:
@@ -169,8 +177,8 @@ def encode_submit(number: str, text: str, *, reference: int, status_report: bool
 
 
 def _multipart_pdu(number: str, chunk: str, encoding: str, reference: int, seq: int, total: int,
-                   status_report: bool, *, wide_reference: bool) -> SubmitPdu:
-    first = 0x01 | 0x40 | (0x20 if status_report else 0)  # SMS-SUBMIT, UDHI, TP-SRR
+                   status_report: bool, *, wide_reference: bool, concat: bool = True) -> SubmitPdu:
+    first = 0x01 | (0x40 if concat else 0) | (0x20 if status_report else 0)  # SMS-SUBMIT, UDHI, TP-SRR
     out = bytearray([0x00, first, 0x00])  # default SMSC, first octet, TP-MR
     try:
         out.extend(gsmpdu._encodeAddressField(number))
@@ -182,7 +190,7 @@ def _multipart_pdu(number: str, chunk: str, encoding: str, reference: int, seq: 
         ie = bytes([0x08, 0x04, reference >> 8, reference & 0xFF, total, seq])
     else:
         ie = bytes([0x00, 0x03, reference & 0xFF, total, seq])
-    udh = bytes([len(ie)]) + ie
+    udh = bytes([len(ie)]) + ie if concat else b""
     if encoding == GSM7:
         septets = gsmpdu.encodeGsm7(chunk)
         # packSeptets' padBits is the number of bits the header already used in its last septet.
