@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
-from pigate.errors import ModemCommandError, ModemError, ModemTimeout, PortGone
+from pigate.errors import ModemCommandError, ModemError
 from pigate.services import _smscodec as codec
 from pigate.store.sms import Claim, OutboundHook, SmsStore
 
@@ -65,16 +65,12 @@ Task = Callable[[], None]
 
 
 def _outcome_unknown(exc: ModemError) -> bool:
-    """Whether the PDU may have reached the network despite the error."""
-    from pigate.modem import PromptTimeout  # the driver's own "nothing was written" timeout
+    """Whether the PDU may have reached the network despite the error. Only errors raised before anything was
+    written say no: the prompt never came, or the line refused while recovering. A timeout after the PDU, a
+    vanished port, an OK without +CMGS, or anything unexpected: in doubt (which never duplicates)."""
+    from pigate.modem import LineUnavailable, PromptTimeout
 
-    if isinstance(exc, PromptTimeout):
-        return False
-    if isinstance(exc, (ModemTimeout, PortGone)):
-        return True
-    # The driver raises a plain ModemError when AT+CMGS said OK without +CMGS; refusals before anything is
-    # written (the line is recovering) are plain ModemErrors too, and say nothing of an outcome.
-    return "outcome unknown" in str(exc)
+    return not isinstance(exc, (PromptTimeout, LineUnavailable))
 
 
 class LineWorker:
