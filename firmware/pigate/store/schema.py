@@ -121,4 +121,17 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX sms_hook_due ON sms_hook(state, next_attempt)
         """,
     ),
+    (
+        3,
+        # Calls (services/calls.py): the API extension of each call, how it ended (CallerHangUp, Busy, ...)
+        # beside its final call state, when it ended; and each recording's format.
+        """
+        ALTER TABLE call_history ADD COLUMN api_extension TEXT NOT NULL DEFAULT '';
+        ALTER TABLE call_history ADD COLUMN result TEXT NOT NULL DEFAULT '';
+        ALTER TABLE call_history ADD COLUMN end_time REAL NOT NULL DEFAULT 0;
+        CREATE INDEX call_history_state ON call_history(state);
+        ALTER TABLE recordings ADD COLUMN format TEXT NOT NULL DEFAULT 'wav';
+        CREATE INDEX recordings_call ON recordings(call_id)
+        """,
+    ),
 ]

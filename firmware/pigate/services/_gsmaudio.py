@@ -1,0 +1,202 @@
+"""A GSM call's PCM audio port: one paced thread writes 320-byte frames every 20 ms and hands what it reads on.
+
+The modem's USB audio port (SIM7600 AT+CPCMREG, EC25 AT+QPCMV) carries 8 kHz s16le mono in both
+directions and expects a continuous stream from the host: when nothing is being played the pump sends
+silence. Prompts are queued as Playbacks and played in order, one frame per tick, so a cancelled
+playback stops at the next frame. Whatever the modem sends is read every tick and given to the capture
+sink (a recording) or dropped, so the port never backs up.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from typing import Callable, Protocol
+
+import serial
+
+from pigate.errors import PortGone
+
+log = logging.getLogger(__name__)
+
+FRAME_BYTES = 320          # 20 ms of 8 kHz 16-bit mono
+FRAME_SECONDS = 0.02
+SILENCE = bytes(FRAME_BYTES)
+
+
+class AudioPort(Protocol):
+    """The host side of the PCM port, as the pump uses it."""
+
+    def write(self, data: bytes) -> int | None: ...
+
+    def read(self, size: int) -> bytes: ...
+
+    @property
+    def in_waiting(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def open_serial_audio(path: str) -> AudioPort:
+    """The PCM port through pyserial; a short write timeout so a modem that stops reading costs a frame, not a stall."""
+    try:
+        return serial.Serial(port=path, baudrate=921600, timeout=0, write_timeout=0.05)
+    except (serial.SerialException, OSError) as exc:
+        raise PortGone(f"cannot open audio port {path}: {exc}") from exc
+
+
+class Playback:
+    """One queued piece of call audio; `done` is set when it was played out or cancelled."""
+
+    def __init__(self, pcm: bytes) -> None:
+        pad = (-len(pcm)) % FRAME_BYTES
+        self._pcm = pcm + bytes(pad)
+        self._pos = 0
+        self.done = threading.Event()
+        self.cancelled = False
+
+    @property
+    def seconds(self) -> float:
+        return len(self._pcm) / (FRAME_BYTES / FRAME_SECONDS)
+
+    def next_frame(self) -> bytes | None:
+        if self.cancelled or self._pos >= len(self._pcm):
+            return None
+        frame = self._pcm[self._pos:self._pos + FRAME_BYTES]
+        self._pos += FRAME_BYTES
+        return frame
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self.done.set()
+
+    def finish(self) -> None:
+        self.done.set()
+
+
+Sink = Callable[[bytes], None]
+
+
+class PcmPump:
+    """Streams one call's audio while the call is up: start() when it connects, stop() when it ends."""
+
+    def __init__(self, *, path: str, name: str, opener: Callable[[str], AudioPort] = open_serial_audio,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.path, self.name = path, name
+        self._opener, self._clock = opener, clock
+        self._queue: collections.deque[Playback] = collections.deque()
+        self._lock = threading.Lock()   # the queue and the sink
+        self._life = threading.Lock()   # start and stop
+        self._sink: Sink | None = None
+        self._muted = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._port: AudioPort | None = None
+        self.frames_written = 0
+        self.frames_dropped = 0
+        self.bytes_read = 0
+
+    @property
+    def running(self) -> bool:
+        thread = self._thread
+        return thread is not None and thread.is_alive() and not self._stop.is_set()
+
+    def start(self) -> None:
+        """Open the port and stream; a pump runs once (one call), so start after stop does nothing."""
+        with self._life:
+            if self._thread is not None or self._stop.is_set():
+                return
+            self._port = self._opener(self.path)
+            thread = threading.Thread(target=self._run, name=f"pcm-{self.name}", daemon=True)
+            thread.start()
+            self._thread = thread
+
+    def stop(self) -> None:
+        with self._life:
+            self._stop.set()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(2.0)
+        with self._life:
+            port, self._port = self._port, None
+        if port is not None:
+            try:
+                port.close()
+            except (OSError, serial.SerialException) as exc:
+                log.debug("%s: closing audio port: %s", self.name, exc)
+        with self._lock:
+            pending, self._queue = list(self._queue), collections.deque()
+            self._sink = None
+        for playback in pending:
+            playback.cancel()
+
+    def play(self, pcm: bytes) -> Playback:
+        """Queue `pcm` (8 kHz s16le mono) behind what is already playing; a stopped pump finishes it at once."""
+        playback = Playback(pcm)
+        with self._lock:
+            if not self.running:
+                playback.cancel()
+            else:
+                self._queue.append(playback)
+        return playback
+
+    def mute(self, muted: bool) -> None:
+        """Send silence instead of the queued audio (local hold); playbacks still advance, so nobody waits forever."""
+        self._muted = muted
+
+    def capture(self, sink: Sink | None) -> None:
+        """Hand every chunk read from the modem to `sink` (None: drop them)."""
+        with self._lock:
+            self._sink = sink
+
+    def _next_frame(self) -> bytes:
+        with self._lock:
+            while self._queue:
+                frame = self._queue[0].next_frame()
+                if frame is not None:
+                    return SILENCE if self._muted else frame
+                self._queue.popleft().finish()
+        return SILENCE
+
+    def _run(self) -> None:
+        port = self._port
+        if port is None:
+            return
+        deadline = self._clock()
+        try:
+            while not self._stop.is_set():
+                self._tick(port)
+                deadline += FRAME_SECONDS
+                delay = deadline - self._clock()
+                if delay > 0:
+                    self._stop.wait(delay)
+                elif delay < -0.2:
+                    deadline = self._clock()  # the machine stalled: resync rather than burst frames
+        except (OSError, serial.SerialException) as exc:
+            log.warning("%s: audio port %s failed: %s", self.name, self.path, exc)
+        finally:
+            with self._lock:
+                pending, self._queue = list(self._queue), collections.deque()
+            for playback in pending:
+                playback.cancel()
+
+    def _tick(self, port: AudioPort) -> None:
+        frame = self._next_frame()
+        try:
+            written = port.write(frame)
+        except serial.SerialTimeoutException:
+            written = 0
+        if written:
+            self.frames_written += 1
+        else:
+            self.frames_dropped += 1
+        waiting = port.in_waiting
+        if waiting:
+            data = port.read(waiting)
+            self.bytes_read += len(data)
+            with self._lock:
+                sink = self._sink
+            if sink is not None:
+                sink(data)
