@@ -91,7 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     ozml_check_arguments(ozml_check)
     ozml_check.set_defaults(func=cmd_ozml_check)
 
+    from pigate import remote
     from pigate.sim.cli import add_parser as add_sim_parser
+
+    remote.add_parsers(sub)
 
     add_sim_parser(sub)
 
@@ -105,8 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from pigate.remote import RemoteError
+
     try:
         return int(args.func(args) or 0)
-    except PigateError as exc:
+    except (PigateError, RemoteError) as exc:
         print(f"pigate: {exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,44 @@
+"""`pigate status` and `pigate sms ...` against a running daemon, as an operator uses them over SSH."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from tests.support import pigate_env
+
+
+def _pigate(d, *args):
+    env = {**pigate_env(), "PIGATE_URL": d.base}
+    return subprocess.run([sys.executable, "-m", "pigate", *args], env=env, capture_output=True, text=True,
+                          timeout=30)
+
+
+def test_status_and_sms_commands(daemon_factory):
+    d = daemon_factory()
+    deadline = time.monotonic() + 10
+    while "registered" not in (out := _pigate(d, "status").stdout):
+        assert time.monotonic() < deadline, out
+        time.sleep(0.1)
+    assert "gsm1  +15550000001  registered  SimNet" in out
+
+    sent = _pigate(d, "sms", "send", "+15551230001", "x" * 200)
+    assert sent.returncode == 0, sent.stderr
+    sms_id = sent.stdout.strip()
+    deadline = time.monotonic() + 10
+    while "delivered" not in (listing := _pigate(d, "sms", "list").stdout):
+        assert time.monotonic() < deadline, listing
+        time.sleep(0.1)
+    assert sms_id in listing and "(1 of 1)" in listing
+    shown = _pigate(d, "sms", "show", sms_id).stdout
+    assert "PartCount:    2" in shown and shown.count("delivered") == 3  # the message and both parts
+
+    missing = _pigate(d, "sms", "show", "no-such-id")
+    assert missing.returncode == 1 and "302" in missing.stderr
+
+
+def test_unreachable_daemon_is_a_clear_error():
+    res = subprocess.run([sys.executable, "-m", "pigate", "status", "--url", "http://127.0.0.1:9"],
+                         env=pigate_env(), capture_output=True, text=True, timeout=30)
+    assert res.returncode == 1 and "cannot reach pigate at http://127.0.0.1:9" in res.stderr
