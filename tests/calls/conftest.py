@@ -1,4 +1,4 @@
-"""Fixtures of the call tests: a whole voice gateway on the simulator, stopped (every thread, pty, socket) afterwards."""
+"""Fixtures of the call tests: a whole voice gateway on the simulator, stopped (threads, ptys, sockets) afterwards."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Third-party control of live calls over HTTP: list, hang up, hold, DTMF, speak, play, record; 601 for unknown calls."""
+"""Third-party control of live calls over HTTP: list, hang up, hold, DTMF, speak, play, record; 601 when unknown."""
 
 from __future__ import annotations
 

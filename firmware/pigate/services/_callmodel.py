@@ -7,6 +7,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
+from pigate.modem.parsers import CallInfo
 from pigate.ozml.leg import COMPLETED, HOLD, IN_CALL, RINGING, TRANSFERRED
 
 BUSY, CANCELLED, ERROR = "Busy", "Cancelled", "Error"
@@ -122,3 +123,68 @@ class CallObserver(Protocol):
 
     def leg_ended(self, call: CallRecord, state: str, result: str, *, local: bool) -> None:
         """The call is over (`local`: the gateway ended it)."""
+
+
+class VoiceModem(Protocol):
+    """The modem operations a GSM leg uses (pigate.modem.Modem)."""
+
+    def answer(self) -> None: ...
+
+    def hangup(self) -> None: ...
+
+    def send_dtmf(self, keys: str) -> None: ...
+
+    def start_audio(self) -> None: ...
+
+    def command(self, cmd: str, timeout: float | None = None) -> list[str]: ...
+
+
+class CallModem(VoiceModem, Protocol):
+    """The modem operations the call service uses beyond a leg's (pigate.modem.Modem)."""
+
+    @property
+    def state(self) -> str: ...
+
+    def dial(self, number: str) -> None: ...
+
+    def list_calls(self) -> list[CallInfo]: ...
+
+
+@dataclass(frozen=True)
+class CallLine:
+    """A GSM line as the call service sees it: its name, the SIM's number, its modem and its PCM audio port."""
+
+    name: str
+    number: str
+    modem: CallModem
+    audio_port: str | None = None
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    default_ring_time: int = 120
+    max_ring_time: int = 600
+    answer_poll: float = 1.0          # AT+CLCC polling while dialing, for modems without +CLCC URCs
+    reason_wait: float = 0.5          # how long a dropped call may take to say why (BUSY, NO ANSWER)
+    ring_quiet: float = 1.5           # after the gateway ends a call, RINGs not yet confirmed ended are stale
+    max_record_seconds: float = 600.0
+    stop_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class ActiveCall:
+    """A live call as ListActiveCalls shows it."""
+
+    call_id: str
+    direction: str
+    line: str
+    api_extension: str
+    source: str
+    caller_id: str
+    destination: str
+    caller_dialed: str
+    callee_dialed: str
+    start_time: float
+    ring_duration: float
+    talk_duration: float
+    state: str

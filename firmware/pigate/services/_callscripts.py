@@ -1,4 +1,4 @@
-"""What OzML scripts reach beyond their own call (ScriptServices): SMS through the SMS service, calls through this one."""
+"""What OzML scripts reach beyond their own call (ScriptServices): SMS via the SMS service, calls via this one."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ class CallControl(Protocol):
 
     def call(self, dialed: str, *, api_extension: str, caller_id: str | None = None,
              caller_display_name: str | None = None, url: str | None = None, error_url: str | None = None,
-             response_ozml: str | None = None, finished_url: str | None = None, ring_time: int | None = None) -> str: ...
+             response_ozml: str | None = None, finished_url: str | None = None,
+             ring_time: int | None = None) -> str: ...
 
     def leg_of(self, call_id: str) -> Leg: ...
 

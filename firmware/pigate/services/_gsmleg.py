@@ -19,13 +19,14 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable
 
 from pigate.errors import CallConnectFailed, InappropriateCommand, MediaError, ModemError
 from pigate.media import MediaLibrary, Tts, beep_pcm
 from pigate.media.audio import wav_to_pcm8k
 from pigate.ozml.leg import COMPLETED, HOLD, IN_CALL, RINGING, TRANSFERRED, KeyBuffer, RecordingResult
-from pigate.services._callmodel import CANCELLED, INBOUND, REJECTED, CallObserver, CallRecord
+from pigate.services._callmodel import (CANCELLED, ERROR, FAILED, INBOUND, REJECTED, CallObserver, CallRecord,
+                                        VoiceModem)
 from pigate.services._gsmaudio import PcmPump
 from pigate.services._recording import Capture, RecordingShelf
 
@@ -33,20 +34,6 @@ log = logging.getLogger(__name__)
 
 TICK = 0.02
 _NUMBER = re.compile(r"^\+?[0-9*#]{1,40}$")
-
-
-class VoiceModem(Protocol):
-    """The modem operations a GSM leg uses (pigate.modem.Modem)."""
-
-    def answer(self) -> None: ...
-
-    def hangup(self) -> None: ...
-
-    def send_dtmf(self, keys: str) -> None: ...
-
-    def start_audio(self) -> None: ...
-
-    def command(self, cmd: str, timeout: float | None = None) -> list[str]: ...
 
 
 @dataclass(kw_only=True)
@@ -147,7 +134,16 @@ class GsmLeg:
     def answer(self) -> None:
         if self.state != RINGING:
             return
-        self._modem.answer()
+        try:
+            self._modem.answer()
+        except ModemError as exc:  # mostly the caller hanging up while ATA was on its way
+            log.warning("%s: answering failed: %s", self.id, exc)
+            self._observer.leg_ended(self.call, ERROR, FAILED, local=True)
+            try:
+                self._modem.hangup()
+            except ModemError as again:
+                log.info("%s: hang-up after a failed answer: %s", self.id, again)
+            return
         with self._audio_lock:
             self._audio_on = True
             self._start_audio()

@@ -22,27 +22,26 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Sequence
 
 from pigate.config import ApiExtension, NotificationsConfig
 from pigate.errors import (ApiError, ApiExtensionUnavailable, CallConnectFailed, InvalidParameter, ModemCommandError,
                            ModemError, StoreError)
 from pigate.events import Event, EventBus
 from pigate.media import MediaLibrary, Tts
-from pigate.modem.parsers import CallInfo
 from pigate.notify import messages
 from pigate.ozml.leg import COMPLETED, IN_CALL, RINGING
 from pigate.ozml.runner import Runner
-from pigate.services._callmodel import (CANCELLED, ERROR, FAILED, INBOUND, NO_ANSWER, OUTBOUND, CallRecord,
-                                        connect_failure_state, new_call_id, outcome_before_answer)
+from pigate.services._callmodel import (CANCELLED, ERROR, FAILED, INBOUND, NO_ANSWER, OUTBOUND, ActiveCall, CallLine,
+                                        CallRecord, CallSettings, connect_failure_state, new_call_id,
+                                        outcome_before_answer)
 from pigate.services._callcontrol import ThirdPartyControl
 from pigate.services._callnotify import CallNotifications, Poster, error_fields_of
 from pigate.services._callregistry import CallRegistry, LiveCall
 from pigate.services._callscripts import CallScriptServices, SmsSubmitter
 from pigate.services._gsmaudio import PcmPump
-from pigate.services._gsmleg import GsmLeg, LegMedia, VoiceModem
+from pigate.services._gsmleg import GsmLeg, LegMedia
 from pigate.services._recording import RecordingShelf
 from pigate.store.calls import CallStore, HistoryFilter, HistoryRow
 
@@ -53,57 +52,6 @@ __all__ = ["ActiveCall", "CallLine", "CallService", "CallSettings", "HistoryFilt
 _NUMBER = re.compile(r"^\+?[0-9*#]{1,40}$")
 _END_REASONS = ("BUSY", "NO ANSWER", "NO CARRIER", "NO DIALTONE")
 _LINE_DOWN = ("down", "recovering", "sim_missing", "sim_locked")
-
-
-class CallModem(VoiceModem, Protocol):
-    """The modem operations the service uses beyond a leg's (pigate.modem.Modem)."""
-
-    @property
-    def state(self) -> str: ...
-
-    def dial(self, number: str) -> None: ...
-
-    def list_calls(self) -> list[CallInfo]: ...
-
-
-@dataclass(frozen=True)
-class CallLine:
-    """A GSM line as the call service sees it: its name, the SIM's number, its modem and its PCM audio port."""
-
-    name: str
-    number: str
-    modem: CallModem
-    audio_port: str | None = None
-
-
-@dataclass(frozen=True)
-class CallSettings:
-    default_ring_time: int = 120
-    max_ring_time: int = 600
-    answer_poll: float = 1.0          # AT+CLCC polling while dialing, for modems without +CLCC URCs
-    reason_wait: float = 0.5          # how long a dropped call may take to say why (BUSY, NO ANSWER)
-    ring_quiet: float = 1.5           # after the gateway ends a call, RINGs not yet confirmed ended are stale
-    max_record_seconds: float = 600.0
-    stop_timeout: float = 5.0
-
-
-@dataclass(frozen=True)
-class ActiveCall:
-    """A live call as ListActiveCalls shows it."""
-
-    call_id: str
-    direction: str
-    line: str
-    api_extension: str
-    source: str
-    caller_id: str
-    destination: str
-    caller_dialed: str
-    callee_dialed: str
-    start_time: float
-    ring_duration: float
-    talk_duration: float
-    state: str
 
 
 class CallService:

@@ -78,8 +78,8 @@ class CallStore:
     # -- recordings -------------------------------------------------------------------------------
     def add_recording(self, *, id: str, call_id: str, path: str, duration: float, created: float) -> None:
         fmt = PurePath(path).suffix.lstrip(".").lower() or "wav"
-        self.db.execute("INSERT INTO recordings (id, call_id, path, duration, created, format) VALUES (?, ?, ?, ?, ?, ?)",
-                        (id, call_id, path, duration, created, fmt))
+        self.db.execute("INSERT INTO recordings (id, call_id, path, duration, created, format) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (id, call_id, path, duration, created, fmt))
 
     def recordings(self, call_id: str) -> list[dict[str, Any]]:
         rows = self.db.query("SELECT id, call_id, path, duration, created, format FROM recordings "
