@@ -13,7 +13,7 @@ from tests.sim.atclient import AtClient
 @pytest.fixture
 def net(tmp_path):
     threads_before = set(threading.enumerate())
-    network = Network(latency=LatencyProfile(ring_interval=0.5), link_dir=tmp_path)
+    network = Network(latency=LatencyProfile(ring_interval=0.3, no_answer=0.3), link_dir=tmp_path)
     yield network
     network.stop()
     assert not network.scheduler.errors, network.scheduler.errors

@@ -139,3 +139,20 @@ def test_urcs_wait_while_text_is_being_typed(net, modem, at):
     at.write(b"typed\x1a")
     assert at.collect() == (["+CMGS: 0"], "OK")
     assert at.wait_line("+CMTI:")
+
+
+@pytest.mark.parametrize("pin", [None, "1234"])
+def test_boot_urcs_of_each_dialect(tmp_path, open_client, dialect, pin):
+    net = Network(latency=LatencyProfile(boot=0.3))
+    try:
+        m = net.add_modem(number="+15550000001", dialect=dialect, pin=pin)
+        m.start()
+        c = open_client(m.at_path)
+        expected = m.dialect.locked_boot_urcs if pin else m.dialect.boot_urcs
+        assert tuple(c.lines(0.6)) == expected
+        if pin:
+            c.ok("ATE0")
+            c.ok('AT+CPIN="1234"')
+            assert tuple(c.lines(0.2)) == ("+CPIN: READY", *m.dialect.ready_urcs)
+    finally:
+        net.stop()

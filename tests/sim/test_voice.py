@@ -41,9 +41,9 @@ def test_incoming_call_rings_is_answered_reports_keys_and_ends(net, modem, at, d
 
 
 def test_rings_repeat_until_the_caller_gives_up(net, modem, at):
-    call = net.handset(HANDSET).call(modem.number, ring_timeout=1.2)
+    call = net.handset(HANDSET).call(modem.number, ring_timeout=0.8)
     at.wait_line("RING")
-    at.wait_line("RING")  # ring_interval is 0.5 s in these tests
+    at.wait_line("RING")  # ring_interval is 0.3 s in these tests
     at.wait_line("NO CARRIER", timeout=3)
     assert call.state == "no_answer"
 
@@ -169,7 +169,7 @@ def test_call_audio_is_paced_at_50_frames_per_second_both_ways(net, modem, at, d
     assert not modem.calls._stream.is_set()
 
 
-def test_no_audio_before_pcm_is_switched_on(net, dialect, open_client):
+def test_no_audio_before_pcm_is_switched_on(net, open_client):
     m = net.add_modem(number="+15550000009", dialect="sim7600")
     m.start()
     at = open_client(m.at_path)

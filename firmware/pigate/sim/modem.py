@@ -101,6 +101,7 @@ class SimModem:
         self._power_on()
 
     def stop(self) -> None:
+        """Close everything and join the threads."""
         self.stopping.set()
         self.faults.cancel_timers()
         self._power_off()
@@ -118,8 +119,16 @@ class SimModem:
         self._session = AtSession(port=self._at, on_input=self._on_input, echo=lambda: self.settings.echo,
                                   deaf=self.faults.is_deaf, name=f"sim-at-{self.number}")
         self._session.start()
-        self.urc(*self.boot_urcs())
-        self.network.modem_ready(self)
+        boot = self.network.latency.boot
+        if boot:
+            self.network.scheduler.after(boot, self._booted)
+        else:
+            self._booted()
+
+    def _booted(self) -> None:
+        if self.present:
+            self.urc(*self.boot_urcs())
+            self.network.modem_ready(self)
 
     def _power_off(self) -> None:
         self.calls.drop_all()
@@ -142,7 +151,8 @@ class SimModem:
 
     def reboot(self) -> None:
         """AT+CFUN=1,1: the module restarts; USB modules re-enumerate their ports."""
-        self.network.scheduler.soon(self._reboot_now)
+        # The module answers OK and resets a moment later; the host has read the OK by then.
+        self.network.scheduler.after(0.3, self._reboot_now)
 
     def _reboot_now(self) -> None:
         self._power_off()

@@ -37,11 +37,12 @@ class LatencyProfile:
     answer: float = 0.0           # a handset set to answer/reject picks up after this
     no_answer: float = 1.0        # a handset set to no_answer gives up ringing after this
     ring_interval: float = 2.0    # RING repeats
+    boot: float = 0.0             # ports appear -> boot URCs (a host opening the port late misses them, as on hardware)
 
     @classmethod
     def realistic(cls) -> "LatencyProfile":
         return cls(command=0.02, sms_submit=1.5, sms_deliver=2.0, delivery_report=3.0, call_setup=2.0,
-                   answer=3.0, no_answer=30.0, ring_interval=3.0)
+                   answer=3.0, no_answer=30.0, ring_interval=3.0, boot=2.0)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class PtyPort:
         self.path = ""
         self._master = -1
         self._slave = -1
+        self._wake_r = self._wake_w = -1  # a pipe that lets another thread end a waiting read() at once
         self._wlock = threading.Lock()
 
     @property
@@ -49,6 +50,7 @@ class PtyPort:
             master, slave = again
         tty.setraw(slave)
         os.set_blocking(master, False)
+        self._wake_r, self._wake_w = os.pipe()
         self._master, self._slave = master, slave
         self.path = os.ttyname(slave)
         if self.link is not None:
@@ -64,10 +66,16 @@ class PtyPort:
             self.link.unlink()
         with self._wlock:
             master, slave = self._master, self._slave
-            self._master = self._slave = -1
-        for fd in (master, slave):
+            wake_r, wake_w = self._wake_r, self._wake_w
+            self._master = self._slave = self._wake_r = self._wake_w = -1
+        for fd in (master, slave, wake_r, wake_w):
             if fd >= 0:
                 os.close(fd)
+
+    def wake(self) -> None:
+        """Make a read() that is waiting in another thread return now."""
+        if self._wake_w >= 0:
+            os.write(self._wake_w, b"x")
 
     def write(self, data: bytes) -> int:
         """Write all of `data` unless the client stops reading for `write_timeout`; returns bytes written."""
@@ -101,13 +109,15 @@ class PtyPort:
 
     def read(self, timeout: float) -> bytes:
         """What the client wrote (b'' when nothing came within `timeout`)."""
-        fd = self._master
+        fd, wake = self._master, self._wake_r
         if fd < 0:
             raise PortGone(f"{self.path or 'pty'} is closed")
         try:
-            r, _, _ = select.select([fd], [], [], timeout)
+            r, _, _ = select.select([fd, wake], [], [], timeout)
         except (OSError, ValueError) as exc:  # closed by another thread while waiting
             raise PortGone(f"{self.path} closed") from exc
+        if wake in r:
+            return b""
         if not r:
             return b""
         try:

@@ -134,6 +134,7 @@ class AtSession:
 
     def stop(self) -> None:
         self._stop.set()
+        self.port.wake()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(5)
 
