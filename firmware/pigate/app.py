@@ -11,6 +11,7 @@ import bottle
 from waitress.server import create_server
 
 from pigate.api.auth import AddressGuard, UserGuard
+from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.extensions import Extension, ExtensionCommands
 from pigate.api.ozeki import CommandTable, OzekiApi
 from pigate.api.sms import SmsCommands
@@ -19,6 +20,7 @@ from pigate.events import EventBus
 from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
 from pigate.sdnotify import SystemdNotifier
+from pigate.services import calls as call_service
 from pigate.services import sms as sms_service
 from pigate.store import Database
 
@@ -34,6 +36,7 @@ class App:
         self.bus = EventBus()
         self.db: Database | None = None
         self.sms: sms_service.SmsService | None = None
+        self.calls: call_service.CallService | None = None
         self.lines = Lines(config=config, bus=self.bus, data_dir=config.data_dir)
         n = config.notifications
         self.notifier = Notifier(config=NotifyConfig(
@@ -61,6 +64,9 @@ class App:
         ExtensionCommands(extensions=self._extensions()).register(self.commands)
         if self.sms is not None:
             SmsCommands(service=self.sms).register(self.commands)
+        if self.calls is not None:
+            CallCommands(service=self.calls).register(self.commands)
+            install_recordings(self.web, service=self.calls, guard=AddressGuard(allow=cfg.allow, deny=cfg.deny))
         api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users),
                        addresses=AddressGuard(allow=cfg.allow, deny=cfg.deny),
                        max_request_bytes=cfg.max_request_bytes)
@@ -84,6 +90,12 @@ class App:
                                            poster=self.notifier)
         self.sms.start()
         self._stoppers.append(self.sms.stop)
+        # Started after the lines and SMS, stopped before them: stopping hangs up live calls on the modems.
+        self.calls = call_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
+                                              poster=self.notifier, sms=self.sms,
+                                              public_url=lambda: self.config.http.public_url or self.url)
+        self.calls.start()
+        self._stoppers.append(self.calls.stop)
         self._build_http()
         self._start_http()
         self.systemd.ready(f"listening on {self.url}")

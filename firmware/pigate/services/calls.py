@@ -23,14 +23,14 @@ import re
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from pigate.config import ApiExtension, NotificationsConfig
+from pigate.config import ApiExtension, Config, NotificationsConfig
 from pigate.errors import (ApiError, ApiExtensionUnavailable, CallConnectFailed, InvalidParameter, ModemCommandError,
                            ModemError, StoreError)
 from pigate.events import Event, EventBus
-from pigate.media import MediaLibrary, Tts
-from pigate.notify import messages
+from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
+from pigate.notify import AddressPolicy, messages
 from pigate.ozml.leg import COMPLETED, IN_CALL, RINGING
 from pigate.ozml.runner import Runner
 from pigate.services._callmodel import (CANCELLED, ERROR, FAILED, INBOUND, NO_ANSWER, OUTBOUND, ActiveCall, CallLine,
@@ -43,6 +43,7 @@ from pigate.services._callscripts import CallScriptServices, SmsSubmitter
 from pigate.services._gsmaudio import PcmPump
 from pigate.services._gsmleg import GsmLeg, LegMedia
 from pigate.services._recording import RecordingShelf
+from pigate.store import Database
 from pigate.store.calls import CallStore, HistoryFilter, HistoryRow
 
 log = logging.getLogger(__name__)
@@ -413,3 +414,24 @@ class CallService:
 
     def recording_path(self, name: str) -> Path | None:
         return self.shelf.path_of(name)
+
+
+def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[str, Any], poster: Poster | None,
+                sms: SmsSubmitter | None, public_url: Callable[[], str],
+                settings: CallSettings | None = None) -> CallService:
+    """The service for the configured lines (`modems`: line name -> pigate.modem.Modem, whose config names its
+    PCM audio port) with espeak-ng, Play's content folder and URL cache, and recordings under the data directory."""
+    data = Path(config.data_dir)
+    n = config.notifications
+    lines = [CallLine(m.name, m.number, modems[m.name], modems[m.name].config.audio_port)
+             for m in config.modems if m.name in modems]
+    content = Path(config.content_dir)
+    content.mkdir(parents=True, exist_ok=True)
+    library = MediaLibrary(content_dir=content,
+                           urls=UrlCache(directory=data / "cache" / "audio-urls",
+                                         policy=AddressPolicy(allow=tuple(n.allow), deny=tuple(n.deny))),
+                           decoded=DiskCache(directory=data / "cache" / "audio-decoded", max_bytes=64 << 20))
+    return CallService(store=CallStore(db=db), lines=lines, extensions=config.api_extensions, notifications=n,
+                       bus=bus, poster=poster, tts=Tts(cache_dir=data / "cache" / "tts"), library=library,
+                       recordings_dir=data / "recordings", public_url=public_url, sms=sms,
+                       settings=settings or CallSettings())
