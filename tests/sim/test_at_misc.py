@@ -128,7 +128,7 @@ def test_sms_submission_latency(tmp_path, open_client):
 
 
 def test_urcs_wait_while_text_is_being_typed(net, modem, at):
-    at.write(f"AT+CMGF=1\r")
+    at.write("AT+CMGF=1\r")
     at.collect()
     at.write(f'AT+CMGS="{HANDSET}"\r')
     at.read_until(b"> ")

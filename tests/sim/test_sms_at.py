@@ -271,3 +271,14 @@ def test_cpms_switches_storages(net, modem, at):
     net.handset(HANDSET).send_sms(modem.number, "to ME")
     assert at.wait_line("+CMTI:") == '+CMTI: "ME",1'
     assert at.command('AT+CPMS="XX"') == ([], "+CMS ERROR: 302")
+
+
+def test_a_multipart_message_with_a_missing_part(net, modem, at):
+    text = "part " * 70  # 350 characters: three parts
+    sent = net.handset(HANDSET).send_sms_parts(modem.number, text, parts=[1, 3])
+    assert [p.concat.seq for p in sent.parts] == [1, 3] and sent.parts[0].concat.total == 3
+    at.wait_line("+CMTI:")
+    at.wait_line("+CMTI:")
+    lines = at.ok("AT+CMGL=4")
+    seqs = [decodeSmsPdu(lines[i])["udh"][0].number for i in range(1, len(lines), 2)]
+    assert seqs == [1, 3]

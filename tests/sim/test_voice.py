@@ -189,3 +189,52 @@ def test_no_audio_before_pcm_is_switched_on(net, open_client):
         assert read_for(fd, 0.3) == []
     finally:
         os.close(fd)
+
+
+def test_sim800_reports_mo_ring_and_mo_connected(net, open_client):
+    m = net.add_modem(number="+15550000008", dialect="sim800")
+    m.start()
+    at = open_client(m.at_path)
+    at.ok("ATE0")
+    at.ok("AT+MORING=1")
+    at.ok(f"ATD{HANDSET};")
+    assert at.wait_line("MO ") == "MO RING"
+    assert at.wait_line("MO ") == "MO CONNECTED"
+    at.ok("ATH")
+
+
+def test_handset_plays_a_wav_of_any_rate_into_the_call(net, open_client, tmp_path):
+    import math
+    import struct
+    import wave
+
+    path = tmp_path / "stereo16k.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        samples = [int(6000 * math.sin(2 * math.pi * 440 * i / 16000)) for i in range(16000)]
+        w.writeframes(struct.pack(f"<{2 * len(samples)}h", *[s for s in samples for _ in (0, 1)]))
+    m = net.add_modem(number="+15550000007", dialect="ec25")
+    m.start()
+    at = open_client(m.at_path)
+    at.ok("ATE0")
+    at.ok("AT+QPCMV=1,0")
+    fd = open_audio(m.audio_path)
+    try:
+        call = net.handset(HANDSET).call(m.number)
+        at.wait_line("RING")
+        at.ok("ATA")
+        call.wait_state("active")
+        assert call.play_wav(path) == pytest.approx(1.0, abs=0.001)
+        got = b""
+        deadline = time.monotonic() + 3
+        while audio.voiced_seconds(got) < 0.98 and time.monotonic() < deadline:
+            if select.select([fd], [], [], 0.1)[0]:
+                got += os.read(fd, 65536)
+        assert audio.voiced_seconds(got) == pytest.approx(1.0, abs=0.04)
+        # A 6000-amplitude sine has an RMS of ~4240; silence frames around it are left out.
+        loud = audio.pcm_bytes([s for s in audio.samples_of(got) if s])
+        assert 3800 < audio.rms(loud) < 4600
+    finally:
+        os.close(fd)

@@ -97,7 +97,7 @@ def pcm_switch(m: "SimModem", c: Command) -> Reply:
 
 HANDLERS: dict[str, Handler] = {
     "D": dial, "A": answer, "H": hangup, "+CHUP": hangup, "+CLCC": clcc, "+VTS": vts,
-    "+CLIP": _switch("clip", "+CLIP"), "+COLP": _switch("colp", "+COLP"),
+    "+CLIP": _switch("clip", "+CLIP"), "+COLP": _switch("colp", "+COLP"), "+MORING": _switch("moring", "+MORING"),
 }
 
 # Per dialect: DTMF detection switch and PCM audio command.

@@ -102,11 +102,12 @@ def _call(args: argparse.Namespace, method: str, path: str, **params: str | None
                                  headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
-            print(json.dumps(json.loads(resp.read() or b"null"), indent=2, ensure_ascii=False))
-            return 0
+            answer = json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as exc:
         print(f"pigate sim: {exc.code} {exc.read().decode(errors='replace')}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"pigate sim: cannot reach {args.url}: {exc}", file=sys.stderr)
         return 1
+    print(json.dumps(answer, indent=2, ensure_ascii=False))
+    return 0

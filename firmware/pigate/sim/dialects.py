@@ -29,6 +29,7 @@ class Dialect:
     cusd_before_ok: bool = False
     call_begin_urc: str = ""              # e.g. SIM7600 "VOICE CALL: BEGIN"
     call_end_urc: str = ""                # e.g. "VOICE CALL: END: {duration:06d}"
+    mo_ring_urcs: tuple[str, str] = ("", "")  # SIM800 with AT+MORING=1: ("MO RING", "MO CONNECTED")
     extra_ok: frozenset[str] = field(default_factory=frozenset)  # vendor commands accepted and ignored
 
     def ati(self) -> list[str]:
@@ -51,7 +52,8 @@ SIM800 = Dialect(
     dtmf_urc="+DTMF: {digit}",
     dtmf_enable="DDET",
     cusd_before_ok=True,
-    extra_ok=frozenset({"+CLTS", "+CSCLK", "+MORING", "+CIURC", "+CSDT", "+CRSL", "+CLVL", "+CMIC", "+CHFA",
+    mo_ring_urcs=("MO RING", "MO CONNECTED"),
+    extra_ok=frozenset({"+CLTS", "+CSCLK", "+CIURC", "+CSDT", "+CRSL", "+CLVL", "+CMIC", "+CHFA",
                         "+CALS", "+CFGRI", "+CSGS", "+CNETLIGHT", "+CUSBSPK"}),
 )
 

@@ -51,6 +51,9 @@ def run(args: argparse.Namespace, *, out=None) -> int:
     if args.modems < 1:
         print("pigate sim serve: --modems must be at least 1", file=sys.stderr)
         return 2
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())  # first, so a signal during start-up still shuts down cleanly
     net = build(args)
     server = None
     try:
@@ -59,9 +62,6 @@ def run(args: argparse.Namespace, *, out=None) -> int:
             print(f"at {m.at_link or m.at_path}", file=out)
             print(f"audio {m.audio_link or m.audio_path}", file=out)
         out.flush()
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
         if args.control:
             server = _serve_control(net, args.control, out)
         stop.wait()

@@ -25,6 +25,7 @@ class Settings:
     clip: int = 0
     colp: int = 0
     clcc_urc: int = 0
+    moring: int = 0
     dtmf_detect: bool = False
     pcm: bool = False
     cops_format: int = 0

@@ -18,6 +18,8 @@ def build_table(dialect: Dialect) -> dict[str, Handler]:
         table[f"+{dialect.dtmf_enable}"] = at_voice.DTMF_SWITCHES[dialect.dtmf_enable]
     if dialect.pcm_command:
         table[f"+{dialect.pcm_command}"] = at_voice.PCM_COMMANDS[dialect.pcm_command]
+    if not dialect.mo_ring_urcs[0]:
+        table.pop("+MORING", None)
     kinds = set(dialect.registration_kinds)
     for kind in ("CREG", "CGREG", "CEREG"):
         if kind not in kinds:

@@ -95,8 +95,8 @@ class CallControl:
         with self._lock:
             if self.current is not None:
                 return "ERROR"
-            if m.reg_stat() not in (1, 5):
-                return "NO CARRIER"
+            if m.reg_stat() not in (1, 5) or number in m.network.modems:
+                return "NO CARRIER"  # calls between the simulated modems themselves are not offered
             far = m.network.handset(number).incoming_from(m.number)
             call = Call(1, "mo", number, far, "dialing")
             far.attach(call=call, control=self)
@@ -106,7 +106,6 @@ class CallControl:
         return "OK"
 
     def answer(self) -> str:
-        m = self._m
         with self._lock:
             call = self.current
             if call is None or call.state != "incoming":
@@ -137,7 +136,7 @@ class CallControl:
             if self.current is not call or call.state != "dialing":
                 return
             call.state = "alerting"
-        self._m.urc(*self._state_urcs(call))
+        self._m.urc(*self._state_urcs(call), *self._mo_ring(0))
 
     def far_answered(self, call: Call) -> None:
         m = self._m
@@ -148,7 +147,11 @@ class CallControl:
             urcs = []
             if m.settings.colp:
                 urcs.append(f'+COLP: "{call.peer}",145,"",0,""')
-        m.urc(*urcs, *self._connected_urcs(call))
+        m.urc(*urcs, *self._mo_ring(1), *self._connected_urcs(call))
+
+    def _mo_ring(self, which: int) -> list[str]:
+        urc = self._m.dialect.mo_ring_urcs[which]
+        return [urc] if urc and self._m.settings.moring else []
 
     def _connect(self, call: Call) -> None:
         call.state = "active"
