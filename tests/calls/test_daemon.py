@@ -1,12 +1,11 @@
-"""The daemon as users run it (`pigate run`, simulated line): the Call command reaches a handset and the call
-shows up in ListActiveCalls and ListCallHistory; the simulator's control API shows what the handset heard."""
+"""The daemon as users run it (`pigate run`, simulated line): the Call command reaches a handset, the call shows
+up in ListCallHistory, and the simulator's control API shows the handset was connected to the gateway's audio."""
 
 from __future__ import annotations
 
 import json
 import time
 import urllib.request
-
 
 
 def wait_for(predicate, timeout, what, log=lambda: ""):

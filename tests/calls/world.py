@@ -202,8 +202,9 @@ def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: La
     thread.start()
 
     def stop_http() -> None:
-        server.close()
+        # Workers first: a worker still answering when the server closes writes to a closed trigger (EBADF).
         server.task_dispatcher.shutdown(timeout=1)
+        server.close()
         thread.join(2)
 
     stoppers.append(stop_http)
