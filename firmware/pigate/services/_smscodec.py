@@ -79,8 +79,9 @@ def text_from_units(data: bytes) -> str:
 
 
 # Characters gsmmodem's tables get wrong: a backtick where 23.038 has the section sign (0x5F), and "ÿ" as an
-# extension-table entry (meant to be form feed) that makes its encoder raise. Both go out as UCS-2.
-_MISREAD = frozenset("`\xff")
+# extension-table entry (meant to be form feed) that makes its encoder raise. Both go out as UCS-2. So does
+# ESC itself: 0x1B is the escape to the extension table, not a character, and a receiver drops it.
+_MISREAD = frozenset("`\xff\x1b")
 
 
 def _gsm7_len(ch: str) -> int | None:
