@@ -161,11 +161,11 @@ class StorageConfig:
 
 @dataclass(frozen=True)
 class SmsConfig:
-    """The SMS service's timers and limits (services/sms.py SmsSettings has the same fields)."""
+    """The SMS service's timers and limits (seconds), the `[sms]` section."""
 
     max_parts: int = 10
-    max_attempts: int = 5
-    retry_base: float = 5.0
+    max_attempts: int = 5            # per part, for temporary errors
+    retry_base: float = 5.0          # doubles per attempt
     retry_cap: float = 600.0
     report_window: float = 48 * 3600.0
     reassembly_timeout: float = 300.0

@@ -14,14 +14,12 @@ network exactly once or is recorded as failed.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pigate import errors
-from pigate.config import ApiExtension, Config
+from pigate.config import ApiExtension, Config, SmsConfig
 from pigate.events import Event, EventBus
 from pigate.notify import messages
 from pigate.services import _smscodec as codec
@@ -37,21 +35,8 @@ log = logging.getLogger(__name__)
 __all__ = ["SmsService", "SmsSettings", "Line", "OutboundSms", "OutboundPart", "InboundSms", "from_config"]
 
 
-@dataclass(frozen=True)
-class SmsSettings:
-    """Tunables of the SMS service (defaults suit a real modem; tests shorten the timers)."""
-
-    max_parts: int = 10
-    max_attempts: int = 5            # per part, for temporary errors
-    retry_base: float = 5.0          # seconds; doubles per attempt
-    retry_cap: float = 600.0
-    report_window: float = 48 * 3600.0
-    reassembly_timeout: float = 300.0
-    doubt_timeout: float = 600.0
-    hook_attempts: int = 10
-    hook_backoff: float = 5.0
-    hook_backoff_cap: float = 3600.0
-    ussd_timeout: float = 30.0
+# The service's tunables are the `[sms]` config section itself (defaults suit a real modem; tests shorten them).
+SmsSettings = SmsConfig
 
 
 # Answers to IncomingSMS go here; the default honours SendSms verbs. The OzML runner replaces it later.
@@ -329,4 +314,4 @@ def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[
     lines = [Line(m.name, m.number, modems[m.name], m.pacing) for m in config.modems if m.name in modems]
     return SmsService(store=SmsStore(db=db), lines=lines, extensions=config.api_extensions, bus=bus, poster=poster,
                       incoming_sms_url=config.notifications.incoming_sms_url,
-                      settings=settings or SmsSettings(**dataclasses.asdict(config.sms)))
+                      settings=settings or config.sms)
