@@ -67,14 +67,22 @@ class App:
         if self.calls is not None:
             CallCommands(service=self.calls).register(self.commands)
             install_recordings(self.web, service=self.calls, guard=AddressGuard(allow=cfg.allow, deny=cfg.deny))
-        api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users),
-                       addresses=AddressGuard(allow=cfg.allow, deny=cfg.deny),
+        addresses = AddressGuard(allow=cfg.allow, deny=cfg.deny)
+        api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users), addresses=addresses,
                        max_request_bytes=cfg.max_request_bytes)
         api.install(self.web)
         if self.lines.network is not None and self.config.simulator.control:
             from pigate.sim.control import make_app as make_sim_control
 
             self.web.merge(make_sim_control(self.lines.network))
+
+            def guard_sim() -> None:
+                # The simulator's control API obeys the API's address lists (REMOTE_ADDR: no proxy headers).
+                if bottle.request.path.startswith("/sim") and \
+                        not addresses.allowed(bottle.request.environ.get("REMOTE_ADDR", "")):
+                    bottle.abort(403, "Use API from this address is forbidden")
+
+            self.web.add_hook("before_request", guard_sim)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -52,3 +53,21 @@ def test_pigate_sim_cli_drives_the_running_daemon(daemon_factory):
     d.call("SendSms", ApiExtension="9999", Recipient=HANDSET, Message="back to you")
     inbox = _until(lambda: json.loads(run("inbox", HANDSET).stdout or "[]"))
     assert [m["text"] for m in inbox] == ["back to you"]
+
+
+def test_sim_control_obeys_the_address_lists(daemon_factory):
+    from tests.support import free_port
+
+    port = free_port()
+    d = daemon_factory(f"[http]\nlisten = \"127.0.0.1\"\nport = {port}\nallow = [\"10.0.0.0/8\"]\n", port=port)
+    try:
+        urllib.request.urlopen(f"{d.base}/sim/handsets", timeout=5)
+        raise AssertionError("the control API answered a denied address")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 403
+    req = urllib.request.Request(f"{d.base}/sim/handsets", headers={"X-Forwarded-For": "10.1.2.3"})
+    try:
+        urllib.request.urlopen(req, timeout=5)
+        raise AssertionError("a forged X-Forwarded-For got through")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 403
