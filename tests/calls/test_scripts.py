@@ -104,3 +104,28 @@ def test_stopping_the_service_hangs_up_live_calls(gateway):
     gateway.service.stop()
     hc.wait_state("ended", timeout=3)
     assert gateway.history(call_id).result == "CalleeHungUp"
+
+
+def test_seed_blind_transfer_example_goes_on_when_the_transfer_fails(gateway):
+    # Ozeki's "Blind transfer OzML": an answered GSM call cannot be transferred, so the apology is spoken.
+    gateway.app.routes["/incoming"] = """<Response>
+      <Speak>Hello, you will be transferred.</Speak>
+      <BlindTransfer>101</BlindTransfer>
+      <Speak>Sorry, but blind transfer failed.</Speak>
+    </Response>"""
+    hc = gateway.handset(ALICE).call(GATEWAY)
+    call_id = gateway.app.wait("/incoming")[0]["CallLegID"]
+    hc.wait_state("ended", timeout=15)
+    assert hc.heard_voiced_seconds() >= 2.5, "the apology after the failed transfer was not spoken"
+    assert gateway.history(call_id).result == "CalleeHungUp"
+
+
+def test_forward_is_only_for_ringing_calls(gateway):
+    gateway.app.routes["/incoming"] = "<Response><Delay>5</Delay></Response>"
+    hc = gateway.handset(ALICE).call(GATEWAY)
+    hc.wait_state("active", timeout=5)
+    call_id = gateway.only_call_id()
+    wait_for(lambda: gateway.service.active_calls()[0].state == "InCall", what="InCall")
+    assert gateway.api("ForwardCall", CallId=call_id, Destination=BOB).code == 303
+    assert gateway.api("Forward", CallId=call_id).code == 302
+    hc.hangup()
