@@ -97,3 +97,5 @@ def test_second_call_while_the_line_is_busy_is_402(gateway):
     assert second.message == "Call connect to '+15551230009' failed with result state 'NoFreeLine'"
     assert gateway.api("Hangup", CallId=first.find("CallId")).code == 200
     assert gateway.history(first.find("CallId")).state == "Cancelled"
+    gateway.service.idle()
+    assert gateway.app.of("/errors") == []   # the app hung it up itself: not an error

@@ -169,7 +169,9 @@ class CallService:
         log.info("call %s (%s %s -> %s) ended: %s/%s", snap.id, snap.direction, snap.source, snap.destination,
                  state, result)
         self._notify.call_changed(snap)
-        if snap.direction == OUTBOUND and snap.answered is None and not live.reported:
+        # An outgoing call that never connected is an error for the app, unless the app itself hung it up.
+        if snap.direction == OUTBOUND and snap.answered is None and not live.reported and not (
+                local and result == CANCELLED):
             error = CallConnectFailed(snap.dialed, connect_failure_state(result))
             self._notify.error(error_fields_of(error, snap.id), self._notify.error_url(snap))
         if snap.answered is not None:
