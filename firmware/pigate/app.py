@@ -22,6 +22,7 @@ from pigate.notify import Notifier, NotifyConfig
 from pigate.sdnotify import SystemdNotifier
 from pigate.services import calls as call_service
 from pigate.services import sms as sms_service
+from pigate.services.scripts import DetachedScripts
 from pigate.store import Database
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class App:
         self.db: Database | None = None
         self.sms: sms_service.SmsService | None = None
         self.calls: call_service.CallService | None = None
+        self.scripts: DetachedScripts | None = None
         self.lines = Lines(config=config, bus=self.bus, data_dir=config.data_dir)
         n = config.notifications
         self.notifier = Notifier(config=NotifyConfig(
@@ -84,6 +86,10 @@ class App:
 
             self.web.add_hook("before_request", guard_sim)
 
+    def _error_url(self, api_extension: str) -> str:
+        ext = next((e for e in self.config.api_extensions if e.id == api_extension), None)
+        return (ext.error_url if ext else "") or self.config.notifications.error_url
+
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
         data = self.config.data_dir
@@ -94,16 +100,20 @@ class App:
         self._stoppers.append(self.db.close)
         self.lines.start()
         self._stoppers.append(self.lines.stop)
+        # Built in dependency order (SMS <- calls <- scripts answering SMS notifications), started SMS first;
+        # stopped in reverse: scripts, then calls (hanging up live calls on the modems), then SMS.
         self.sms = sms_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
-                                           poster=self.notifier)
-        self.sms.start()
-        self._stoppers.append(self.sms.stop)
-        # Started after the lines and SMS, stopped before them: stopping hangs up live calls on the modems.
+                                           poster=self.notifier, answer_handler=lambda s: self.scripts.submit(s))
         self.calls = call_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
                                               poster=self.notifier, sms=self.sms,
                                               public_url=lambda: self.config.http.public_url or self.url)
+        self.scripts = DetachedScripts(submit=self.sms.submit, calls=self.calls.scripts, fetch=self.notifier.post,
+                                       error_url=self._error_url)
+        self.sms.start()
+        self._stoppers.append(self.sms.stop)
         self.calls.start()
         self._stoppers.append(self.calls.stop)
+        self._stoppers.append(self.scripts.stop)
         self._build_http()
         self._start_http()
         self.systemd.ready(f"listening on {self.url}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pigate.errors import InvalidParameter, OzmlError
+from pigate.errors import CallConnectFailed, InvalidParameter, OzmlError
 from pigate.notify import Notifier, NotifyConfig, messages
 from pigate.notify.policy import ForbiddenTarget
 from tests.notify.webapp import Reply
@@ -78,5 +78,10 @@ def test_error_notification_from_located_ozml_error_and_policy_refusal():
                    "CallId": "c1"}
     assert messages.error_from(InvalidParameter("Digits", "UserInput"))["Code"] == "302"
     assert messages.error_from(ForbiddenTarget("http://x/", "10.0.0.1", "denied"))["Code"] == "307"
-    with pytest.raises(ValueError):
-        messages.error(code=601)
+    # beyond Ozeki's 300-307, the failures an app caused: a Call nobody answered, a verb on a call that is gone
+    assert messages.error_from(CallConnectFailed("+3612", "Busy"), call_id="c2")["Message"] == \
+        "Call connect to '+3612' failed with result state 'Busy'"
+    assert messages.error(code=601, args=("c9",))["Message"] == "Call not found with ID 'c9'"
+    for code in (200, 999):
+        with pytest.raises(ValueError):
+            messages.error(code=code)

@@ -21,6 +21,7 @@ from pigate.config import ApiExtension
 from pigate.events import EventBus
 from pigate.modem import Modem, ModemConfig
 from pigate.notify import Notifier, NotifyConfig
+from pigate.services.scripts import DetachedScripts
 from pigate.services.sms import Line, SmsService, SmsSettings
 from pigate.sim import Network
 from pigate.store import Database
@@ -140,11 +141,14 @@ def _start_gateway(tmp_path: Path, *, numbers=("+15550000001",), dialect="sim760
     stoppers.append(db.close)
     store = SmsStore(db=db)
     ext = ApiExtension(id="9999", lines=list(lines_for_ext), incoming_sms_url=app.url("/incoming"))
+    notifier = Notifier(config=NotifyConfig(retries=0, connect_timeout=2, read_timeout=5))
+    scripts: list[DetachedScripts] = []
     service = SmsService(store=store, lines=lines, extensions=[ext, ApiExtension(id="9000")], bus=bus,
-                         poster=Notifier(config=NotifyConfig(retries=0, connect_timeout=2, read_timeout=5)),
-                         settings=settings)
+                         poster=notifier, settings=settings, answer_handler=lambda s: scripts[0].submit(s))
+    scripts.append(DetachedScripts(submit=service.submit, calls=None, fetch=notifier.post, error_url=lambda ext: ""))
     service.start()
     stoppers.append(service.stop)
+    stoppers.append(scripts[0].stop)
     table = CommandTable()
     SmsCommands(service=service).register(table)
     web = bottle.Bottle()

@@ -7,7 +7,7 @@ examples of ozeki-http-api-notifications.txt; where its parameter table names a 
 
 from __future__ import annotations
 
-from pigate.errors import status_message
+from pigate.errors import STATUS_CODES, status_message
 
 # The notification names, as sent in NotificationName.
 ROUTING_INTERCEPTION = "RoutingInterception"
@@ -110,16 +110,20 @@ def goto() -> dict[str, str]:
 
 def error(*, code: int, call_id: str = "", message: str | None = None, args: tuple[object, ...] = ()) -> dict[str, str]:
     """The Error notification (REFERENCE.md): Code, Message (the status table's, filled from `args`, unless
-    `message` is given, e.g. an OzmlError's text with its line and column) and CallId."""
-    if not 300 <= code <= 307:
-        raise ValueError(f"Error notifications carry codes 300-307, not {code}")
+    `message` is given, e.g. an OzmlError's text with its line and column) and CallId.
+
+    Ozeki lists 300-307 (what goes wrong in a script or a request); ours also reports the table's other codes
+    where an app needs to hear of a failure it caused: 402 for a Call that was busy or unanswered, 501 for a
+    SendSms in a script that no line could take, 601 for a third-party verb on a call that is gone."""
+    if code not in STATUS_CODES or code == 200:
+        raise ValueError(f"Error notifications carry a status code of the table other than 200, not {code}")
     return {"NotificationName": ERROR, "Code": str(code),
             "Message": message if message is not None else status_message(code, *args), "CallId": call_id}
 
 
 def error_from(exc: Exception, *, call_id: str = "") -> dict[str, str]:
-    """The Error notification for an ApiError with a code in 300-307 (OzmlError, ForbiddenAddress, ...)."""
+    """The Error notification for an ApiError (OzmlError, ForbiddenAddress, CallConnectFailed, ...)."""
     code = getattr(exc, "code", None)
-    if not isinstance(code, int) or not 300 <= code <= 307:
-        raise ValueError(f"{exc!r} has no Error notification code (300-307)")
+    if not isinstance(code, int):
+        raise ValueError(f"{exc!r} has no status code")
     return error(code=code, call_id=call_id, message=str(exc))

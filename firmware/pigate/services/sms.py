@@ -27,6 +27,7 @@ from pigate.services._inbox import Receiver, join_parts
 from pigate.services._outbox import READY_STATES, Line, LineWorker, RetryPolicy
 from pigate.services._reports import ReportMatcher
 from pigate.services._smshooks import HookPolicy, HookWorker, Poster
+from pigate.services.scripts import DetachedScript
 from pigate.store import Database
 from pigate.store.sms import (Hook, InboundSms, NewSms, OutboundPart, OutboundSms, Pdu, SmsStore)
 
@@ -39,8 +40,8 @@ __all__ = ["SmsService", "SmsSettings", "Line", "OutboundSms", "OutboundPart", "
 SmsSettings = SmsConfig
 
 
-# Answers to IncomingSMS go here; the default honours SendSms verbs. The OzML runner replaces it later.
-AnswerHandler = Callable[[InboundSms, str], None]
+# The OzML an app answers IncomingSMS or SMSDeliveryReport with goes here (services.scripts.DetachedScripts).
+AnswerHandler = Callable[[DetachedScript], None]
 
 
 class SmsService:
@@ -52,7 +53,7 @@ class SmsService:
         self._lines = {line.name: line for line in lines}
         self._extensions = {e.id: e for e in extensions}
         self._default_incoming_url = incoming_sms_url
-        self._answer = answer_handler or self._honour_send_sms
+        self._answer = answer_handler
         retry = RetryPolicy(settings.max_attempts, settings.retry_base, settings.retry_cap)
         self._workers = {name: LineWorker(line=line, store=store, retry=retry, hook=self._outbound_hook, clock=clock)
                          for name, line in self._lines.items()}
@@ -253,32 +254,17 @@ class SmsService:
         return messages.INCOMING_SMS, url, fields
 
     def _on_hook_answer(self, hook: Hook, answer: str) -> None:
-        if hook.kind != messages.INCOMING_SMS or not answer.strip():
+        if not answer.strip() or hook.kind not in (messages.INCOMING_SMS, messages.SMS_DELIVERY_REPORT):
             return
-        msg = self.store.get_incoming(hook.subject)
-        if msg is not None:
-            self._answer(msg, answer)
-
-    def _honour_send_sms(self, msg: InboundSms, answer: str) -> None:
-        """Until the OzML runner takes IncomingSMS answers: run their SendSms verbs (other verbs are logged)."""
-        from pigate.ozml import parse
-        from pigate.ozml import verbs
-
-        try:
-            script = parse(answer, context=messages.INCOMING_SMS)
-        except errors.OzmlError as exc:
-            log.warning("answer to IncomingSMS %s is not usable OzML: %s", msg.id, exc)
+        if self._answer is None:
+            log.info("answer to %s %s ignored: no script runner", hook.kind, hook.subject)
             return
-        for i, verb in enumerate(script):
-            if not isinstance(verb, verbs.SendSms):
-                log.info("answer to IncomingSMS %s: %s ignored (no call to run it on)", msg.id, type(verb).__name__)
-                continue
-            try:
-                self.submit(verb.recipient, verb.message, api_extension=verb.api_extension or msg.api_extension,
-                            sender=verb.sender, report_url=verb.delivery_report_url,
-                            reference=f"IncomingSMS:{msg.id}:{i}")
-            except errors.ApiError as exc:
-                log.warning("SendSms in the answer to IncomingSMS %s refused: %s", msg.id, exc)
+        if hook.kind == messages.INCOMING_SMS:
+            msg = self.store.get_incoming(hook.subject)
+            extension = msg.api_extension if msg is not None else ""
+        else:
+            extension = hook.fields.get("ApiExtension", "")
+        self._answer(DetachedScript(context=hook.kind, api_extension=extension, subject=hook.subject, ozml=answer))
 
     # ---- timers (on the notification thread) -------------------------------------------------------
 
@@ -309,9 +295,9 @@ class SmsService:
 
 
 def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[str, Any], poster: Poster | None,
-                settings: SmsSettings | None = None) -> SmsService:
+                settings: SmsSettings | None = None, answer_handler: AnswerHandler | None = None) -> SmsService:
     """The service for the configured lines (`modems`: line name -> pigate.modem.Modem) and API extensions."""
     lines = [Line(m.name, m.number, modems[m.name], m.pacing) for m in config.modems if m.name in modems]
     return SmsService(store=SmsStore(db=db), lines=lines, extensions=config.api_extensions, bus=bus, poster=poster,
                       incoming_sms_url=config.notifications.incoming_sms_url,
-                      settings=settings or config.sms)
+                      settings=settings or config.sms, answer_handler=answer_handler)
