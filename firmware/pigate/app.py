@@ -151,8 +151,9 @@ class App:
     def stop(self) -> None:
         self.systemd.stopping()
         if self._server is not None:
-            self._server.close()
+            # Workers first: closing the sockets under a worker still writing makes waitress wait out its timeout.
             self._server.task_dispatcher.shutdown(timeout=1)
+            self._server.close()
             if self._http_thread:
                 self._http_thread.join(1.0)
             self._server = None

@@ -15,7 +15,7 @@ from pigate.errors import ApiError, CallNotFound, InvalidParameter, MediaError, 
 from pigate.media import MediaLibrary, is_url
 from pigate.notify import messages
 from pigate.ozml.runner import Runner
-from pigate.services._callnotify import CallNotifications, error_fields_of
+from pigate.services._callnotify import CallNotifications
 from pigate.services._callregistry import CallRegistry
 from pigate.services._callworkers import TaskQueue
 from pigate.services._gsmleg import GsmLeg
@@ -108,7 +108,7 @@ class ThirdPartyControl:
             try:
                 task(leg)
             except ApiError as exc:
-                self._notify.error(error_fields_of(exc, leg.id), self._notify.error_url(leg.call))
+                self._notify.error(messages.error_from(exc, call_id=leg.id), self._notify.error_url(leg.call))
             except PigateError as exc:  # media or modem trouble on this one action; the call goes on
                 log.warning("call %s: %s", leg.id, exc)
 

@@ -30,15 +30,6 @@ class Poster(Protocol):
     def post(self, url: str, fields: Mapping[str, str]) -> str: ...
 
 
-def error_fields(code: int, message: str, call_id: str) -> dict[str, str]:
-    """The Error notification's fields (the same names as pigate.notify.messages.error) for any code."""
-    return {"NotificationName": messages.ERROR, "Code": str(code), "Message": message, "CallId": call_id}
-
-
-def error_fields_of(error: ApiError, call_id: str) -> dict[str, str]:
-    return error_fields(error.code, str(error), call_id)
-
-
 # Called with (call id, OzML text) when an app answers CallChanged with a script.
 ScriptHandler = Callable[[str, str], None]
 

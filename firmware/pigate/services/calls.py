@@ -37,7 +37,7 @@ from pigate.services._callmodel import (CANCELLED, ERROR, FAILED, INBOUND, NO_AN
                                         CallRecord, CallSettings, connect_failure_state, new_call_id,
                                         outcome_before_answer)
 from pigate.services._callcontrol import ThirdPartyControl
-from pigate.services._callnotify import CallNotifications, Poster, error_fields_of
+from pigate.services._callnotify import CallNotifications, Poster
 from pigate.services._callregistry import CallRegistry, LiveCall
 from pigate.services._callscripts import CallScriptServices, SmsSubmitter
 from pigate.services._gsmaudio import PcmPump
@@ -127,7 +127,7 @@ class CallService:
         record = leg.call
 
         def on_error(error: ApiError, call_id: str) -> None:
-            self._notify.error(error_fields_of(error, call_id or record.id), self._notify.error_url(record))
+            self._notify.error(messages.error_from(error, call_id=call_id or record.id), self._notify.error_url(record))
 
         return Runner(leg=leg, services=self.scripts, fetch=self._notify.post_now, on_error=on_error,
                       api_extension=record.api_extension)
@@ -173,7 +173,7 @@ class CallService:
         if snap.direction == OUTBOUND and snap.answered is None and not live.reported and not (
                 local and result == CANCELLED):
             error = CallConnectFailed(snap.dialed, connect_failure_state(result))
-            self._notify.error(error_fields_of(error, snap.id), self._notify.error_url(snap))
+            self._notify.error(messages.error_from(error, call_id=snap.id), self._notify.error_url(snap))
         if snap.answered is not None:
             self._notify.finished(snap)
 
