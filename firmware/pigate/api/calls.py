@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from urllib.parse import urlsplit
 
 import bottle
 
@@ -39,29 +38,6 @@ def _time(ts: float) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.3f}"
-
-
-def _url(p: Params, name: str) -> str | None:
-    value = p.get(name)
-    if not value:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise InvalidParameter(name, p.command)
-    return value
-
-
-def _number(p: Params, name: str, *, low: float = 0.0, high: float = 86400.0) -> float | None:
-    raw = p.get(name)
-    if not raw:
-        return None
-    try:
-        value = float(raw)
-    except ValueError as exc:
-        raise InvalidParameter(name, p.command) from exc
-    if not low <= value <= high:
-        raise InvalidParameter(name, p.command)
-    return value
 
 
 def _active(call: ActiveCall) -> Element:
@@ -108,9 +84,9 @@ class CallCommands:
             # A broken script fails the command with its own code (300-303, line and column), not at connect time.
             parse(ozml, context="CallConnected")
         call_id = self._calls.call(dialed, api_extension=ext, caller_id=p.get("CallerId") or None,
-                                   caller_display_name=p.get("CallerDisplayName") or None, url=_url(p, "Url"),
-                                   error_url=_url(p, "ErrorUrl"), response_ozml=ozml,
-                                   finished_url=_url(p, "FinishedUrl"),
+                                   caller_display_name=p.get("CallerDisplayName") or None, url=p.url("Url"),
+                                   error_url=p.url("ErrorUrl"), response_ozml=ozml,
+                                   finished_url=p.url("FinishedUrl"),
                                    ring_time=p.int("RingTime", 120, low=1, high=3600))
         return [("CallId", call_id)]
 
@@ -154,7 +130,7 @@ class CallCommands:
         call_id = p.require("CallId")
         source = p.require("AudioFile")
         self._calls.control.play(call_id, source, repeat=p.bool("Repeat", False),
-                                 timeout=_number(p, "Timeout"))
+                                 timeout=p.float("Timeout"))
 
     def record(self, request: ApiRequest) -> None:
         p = request.params
@@ -163,8 +139,8 @@ class CallCommands:
         if digits and any(d not in "0123456789*#ABCDabcd" for d in digits):
             raise InvalidParameter("FinishDigits", p.command)
         self._calls.control.record(call_id, format=p.choice("Format", FORMATS, "mp3"),
-                                   finished_url=_url(p, "FinishedUrl"), duration=_number(p, "Duration", low=0.1),
-                                   inactivity=_number(p, "Inactivity", low=0.1), finish_digits=digits.upper() or None)
+                                   finished_url=p.url("FinishedUrl"), duration=p.float("Duration", low=0.1),
+                                   inactivity=p.float("Inactivity", low=0.1), finish_digits=digits.upper() or None)
 
     def list_active(self, request: ApiRequest) -> list[Element]:
         return [("ActiveCalls", [_active(c) for c in self._calls.active_calls()])]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Iterable
+from urllib.parse import urlsplit
 
 from pigate.errors import InvalidParameter
 
@@ -54,6 +55,29 @@ class Params:
         except ValueError as exc:
             raise InvalidParameter(name, self.command) from exc
         if (low is not None and value < low) or (high is not None and value > high):
+            raise InvalidParameter(name, self.command)
+        return value
+
+    def float(self, name: str, *, low: float = 0.0, high: float = 86400.0) -> float | None:
+        """A number of seconds (or the like) within [low, high]; None when absent."""
+        raw = self.get(name)
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError as exc:
+            raise InvalidParameter(name, self.command) from exc
+        if not low <= value <= high:  # also refuses nan
+            raise InvalidParameter(name, self.command)
+        return value
+
+    def url(self, name: str, *aliases: str) -> str | None:
+        """An absolute http(s) URL; None when absent."""
+        value = self.get(name, "", *aliases)
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             raise InvalidParameter(name, self.command)
         return value
 
