@@ -153,9 +153,11 @@ class App:
         if self._server is not None:
             # Workers first: closing the sockets under a worker still writing makes waitress wait out its timeout.
             self._server.task_dispatcher.shutdown(timeout=1)
-            self._server.close()
+            # Closed from inside the loop (the trigger wakes its select), so the loop ends at once rather than
+            # after its 1 s select timeout.
+            self._server.trigger.pull_trigger(self._server.close)
             if self._http_thread:
-                self._http_thread.join(1.0)
+                self._http_thread.join(2.0)
             self._server = None
         while self._stoppers:
             stop = self._stoppers.pop()
