@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 from typing import Callable
 
 import bottle
-from waitress.server import create_server
 
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
@@ -17,6 +15,7 @@ from pigate.api.ozeki import CommandTable, OzekiApi
 from pigate.api.sms import SmsCommands
 from pigate.config import Config
 from pigate.events import EventBus
+from pigate.httpserver import HttpServer
 from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
 from pigate.sdnotify import SystemdNotifier
@@ -46,8 +45,7 @@ class App:
             max_body=n.max_body, allow=tuple(n.allow), deny=tuple(n.deny), secret=n.secret))
         self.commands = CommandTable()
         self.web = bottle.Bottle()
-        self._server = None
-        self._http_thread: threading.Thread | None = None
+        self._http: HttpServer | None = None
         self._stoppers: list[Callable[[], None]] = []
 
     # -- wiring ---------------------------------------------------------------------------------
@@ -120,45 +118,29 @@ class App:
 
     def _start_http(self) -> None:
         cfg = self.config.http
-        self._server = create_server(
-            self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads, ident="pigate",
+        self._http = HttpServer(
+            app=self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads,
             # waitress refuses oversized headers itself; let requests a little over our limit through
             # so the API can answer them with its own 300.
             max_request_header_size=max(4 * cfg.max_request_bytes, 262144),
             max_request_body_size=max(4 * cfg.max_request_bytes, 262144),
             channel_timeout=30, connection_limit=512, clear_untrusted_proxy_headers=True,
-        )
-        self._http_thread = threading.Thread(target=self._serve, name="http", daemon=True)
-        self._http_thread.start()
+        ).start()
         log.info("listening on %s", self.url)
-
-    def _serve(self) -> None:
-        try:
-            self._server.run()
-        except OSError:  # the socket was closed by stop()
-            pass
 
     @property
     def port(self) -> int:
-        return int(self._server.effective_port) if self._server else 0
+        return self._http.port if self._http else 0
 
     @property
     def url(self) -> str:
-        host = self.config.http.listen
-        host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}"
+        return self._http.url if self._http else ""
 
     def stop(self) -> None:
         self.systemd.stopping()
-        if self._server is not None:
-            # Workers first: closing the sockets under a worker still writing makes waitress wait out its timeout.
-            self._server.task_dispatcher.shutdown(timeout=1)
-            # Closed from inside the loop (the trigger wakes its select), so the loop ends at once rather than
-            # after its 1 s select timeout.
-            self._server.trigger.pull_trigger(self._server.close)
-            if self._http_thread:
-                self._http_thread.join(2.0)
-            self._server = None
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
         while self._stoppers:
             stop = self._stoppers.pop()
             try:

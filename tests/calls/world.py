@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Callable
 
 import bottle
-from waitress.server import create_server
 
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.ozeki import CommandTable, OzekiApi
 from pigate.config import ApiExtension, NotificationsConfig
 from pigate.events import EventBus
+from pigate.httpserver import HttpServer
 from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.modem import Modem, ModemConfig
 from pigate.notify import AddressPolicy, Notifier, NotifyConfig
@@ -197,17 +197,8 @@ def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: La
     web = bottle.Bottle()
     OzekiApi(commands=table, users=UserGuard(users=[]), addresses=AddressGuard()).install(web)
     install_recordings(web, service=service)
-    server = create_server(web, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True, name="calls-http")
-    thread.start()
-
-    def stop_http() -> None:
-        # Workers first: a worker still answering when the server closes writes to a closed trigger (EBADF).
-        server.task_dispatcher.shutdown(timeout=1)
-        server.close()
-        thread.join(2)
-
-    stoppers.append(stop_http)
-    base = f"http://127.0.0.1:{server.effective_port}"
+    http = HttpServer(app=web, name="calls-http").start()
+    stoppers.append(http.stop)
+    base = http.url
     server_box["base"] = base
     return Gateway(net, modem, service, sms, store, app, base, tmp, stoppers)

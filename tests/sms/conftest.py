@@ -12,13 +12,13 @@ from pathlib import Path
 
 import bottle
 import pytest
-from waitress.server import create_server
 
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.ozeki import CommandTable, OzekiApi
 from pigate.api.sms import SmsCommands
 from pigate.config import ApiExtension
 from pigate.events import EventBus
+from pigate.httpserver import HttpServer
 from pigate.modem import Modem, ModemConfig
 from pigate.notify import Notifier, NotifyConfig
 from pigate.services.scripts import DetachedScripts
@@ -153,24 +153,9 @@ def _start_gateway(tmp_path: Path, *, numbers=("+15550000001",), dialect="sim760
     SmsCommands(service=service).register(table)
     web = bottle.Bottle()
     OzekiApi(commands=table, users=UserGuard(users=[]), addresses=AddressGuard()).install(web)
-    server = create_server(web, host="127.0.0.1", port=0, threads=4)
-    def serve() -> None:
-        try:
-            server.run()
-        except OSError:  # closed by stop_http
-            pass
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-
-    def stop_http() -> None:
-        server.close()
-        server.task_dispatcher.shutdown(timeout=1)
-        thread.join(2)
-
-    stoppers.append(stop_http)
-    return Gateway(net, sims, modems, service, store, db, f"http://127.0.0.1:{server.effective_port}", app, bus,
-                   stoppers)
+    http = HttpServer(app=web, name="sms-http").start()
+    stoppers.append(http.stop)
+    return Gateway(net, sims, modems, service, store, db, http.url, app, bus, stoppers)
 
 
 @pytest.fixture
