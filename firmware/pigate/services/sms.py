@@ -79,7 +79,9 @@ class SmsService:
             self._unsubscribe.append(self._bus.subscribe(topic, handler))
         for name, worker in self._workers.items():
             worker.start()
-            worker.post(self._receivers[name].sweep)
+            # A line not up yet is swept by _on_state when it comes up (subscribed above, so none is missed).
+            if self._lines[name].modem.state in READY_STATES:
+                worker.post(self._receivers[name].sweep)
         self._hooks.start()
 
     def stop(self) -> None:

@@ -1,0 +1,70 @@
+"""What happens to SMS while the daemon is away: received ones wait in the modem and are picked up at start;
+accepted ones are sent after a restart. The modem (simulated, in this test process) outlives the daemon,
+as a real modem outlives a restarted service."""
+
+from __future__ import annotations
+
+import time
+
+from pigate.sim import Network
+from tests.support import Daemon
+
+GW = "+15550000001"
+HANDSET = "+15551230001"
+
+
+def _until(fn, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not (value := fn()):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return value
+
+
+def test_sms_received_while_the_daemon_is_down_are_picked_up_at_start(tmp_path):
+    net = Network(link_dir=tmp_path)
+    sim = net.add_modem(number=GW, dialect="ec25")
+    sim.start()
+    d = Daemon(workdir=tmp_path / "d", config_text=f'[[modems]]\nname = "gsm1"\nport = "{sim.at_link}"\n'
+                                                     f'number = "{GW}"\n')
+    try:
+        d.start()
+        _until(lambda: d.call("ListExtensions", Type="GsmLine").find("Extensions/ExtensionSummary/State")
+               == "Connected")
+        d.stop()
+        net.handset(HANDSET).send_sms(to=GW, text="while you were out")
+        net.handset(HANDSET).send_sms(to=GW, text="x" * 300)  # multipart, stored part by part
+        _until(lambda: sum(s.used for s in sim.storages.values()) == 3)
+        d.start()
+        got = _until(lambda: d.call("ReceiveMessage", Limit="10").root.findall("Messages/Message"))
+        if len(got) < 2:
+            got += _until(lambda: d.call("ReceiveMessage", Limit="10").root.findall("Messages/Message"))
+        assert sorted(m.findtext("Text") for m in got) == ["while you were out", "x" * 300]
+        _until(lambda: sum(s.used for s in sim.storages.values()) == 0)  # deleted once committed
+    finally:
+        d.stop()
+        net.stop()
+
+
+def test_messages_accepted_before_a_restart_are_sent_after_it(tmp_path):
+    net = Network(link_dir=tmp_path)
+    sim = net.add_modem(number=GW, dialect="sim7600")
+    sim.start()
+    d = Daemon(workdir=tmp_path / "d", config_text=f'[[modems]]\nname = "gsm1"\nport = "{sim.at_link}"\n'
+                                                     f'number = "{GW}"\n')
+    try:
+        d.start()
+        sim.faults.stop_answering()  # the modem hangs: nothing can be sent
+        ids = [d.call("SendSms", ApiExtension="9999", Recipient=HANDSET, Message=f"m{i}").find("SmsId")
+               for i in range(3)]
+        assert all(ids)
+        d.stop()
+        sim.faults.resume()
+        d.start()
+        inbox = _until(lambda: len(net.handset(HANDSET).inbox) >= 3 and net.handset(HANDSET).inbox, timeout=20)
+        time.sleep(0.5)
+        assert sorted(m.text for m in net.handset(HANDSET).inbox) == ["m0", "m1", "m2"]
+        assert {d.call("GetSms", SmsId=i).find("Sms/State") for i in ids} <= {"sent", "delivered"}
+    finally:
+        d.stop()
+        net.stop()
