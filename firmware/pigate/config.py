@@ -174,10 +174,13 @@ class SmsConfig:
     hook_backoff: float = 5.0
     hook_backoff_cap: float = 3600.0
     ussd_timeout: float = 30.0
+    sweep_interval: float = 300.0    # read the modem's storage this often, for an indication lost in transit
 
     def validate(self, path: str) -> None:
         if not 1 <= self.max_parts <= 255 or self.max_attempts < 1 or self.hook_attempts < 1:
             raise ConfigError(f"'{path}': max_parts must be 1-255, attempts >= 1")
+        if self.sweep_interval < 1:
+            raise ConfigError(f"'{path}.sweep_interval' must be at least 1 second")
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,33 @@ def test_messages_accepted_before_a_restart_are_sent_after_it(tmp_path):
     finally:
         d.stop()
         net.stop()
+
+
+def test_a_delivery_report_that_arrives_while_the_daemon_is_down_is_applied_at_start(tmp_path):
+    from pigate.sim import LatencyProfile
+    from tests.ozml.loopback_app import Answer, LoopbackApp
+
+    app = LoopbackApp().start()
+    app.routes["/dr"] = Answer(b"")
+    net = Network(link_dir=tmp_path, latency=LatencyProfile(delivery_report=1.5))
+    sim = net.add_modem(number=GW, dialect="sim7600")
+    sim.start()
+    d = Daemon(workdir=tmp_path / "d", config_text=f'[[modems]]\nname = "gsm1"\nport = "{sim.at_link}"\n'
+                                                     f'number = "{GW}"\n')
+    try:
+        d.start()
+        sms_id = d.call("SendSms", ApiExtension="9999", Recipient=HANDSET, Message="report me later",
+                        DeliveryReportURL=app.url("/dr")).find("SmsId")
+        _until(lambda: d.call("GetSms", SmsId=sms_id).find("Sms/State") == "sent")
+        d.stop()  # the report comes while nobody listens
+        _until(lambda: sim.storages["SR"].used == 1, timeout=5)
+        d.start()
+        _until(lambda: d.call("GetSms", SmsId=sms_id).find("Sms/State") == "delivered")
+        posts = _until(lambda: [f for p, f, _ in app.posts if p == "/dr"])
+        assert posts == [{"NotificationName": "SMSDeliveryReport", "Delivered": "true", "ID": sms_id,
+                          "ApiExtension": "9999"}]
+        _until(lambda: sim.storages["SR"].used == 0)
+    finally:
+        d.stop()
+        net.stop()
+        app.close()

@@ -37,8 +37,9 @@ def test_a_submitted_pdu_reaches_the_handset_and_its_status_report_comes_back(wo
     w = world(dialect)
     (mr,) = submit(w.modem, "hello ☺ world")
     assert w.handset().wait_inbox(1)[0].text == "hello ☺ world"
-    report = w.events.wait("modem.sms.status_report")
-    decoded = decodeSmsPdu(report["pdu_hex"])
+    # reports are stored and announced (+CDSI) by default, so one arriving while nobody listens is kept
+    where = w.events.wait("modem.sms.status_report_stored")
+    decoded = decodeSmsPdu(w.modem.read_sms(where["storage"], where["index"]).pdu_hex)
     assert (decoded["type"], decoded["reference"], decoded["status"]) == ("SMS-STATUS-REPORT", mr, 0)
     assert decoded["number"] == HANDSET
 
@@ -65,6 +66,13 @@ def test_an_incoming_sms_is_announced_read_and_deleted(world, dialect):
         w.modem.read_sms(stored["storage"], stored["index"])
     assert (err.value.kind, err.value.code) == ("CMS", 321)
     assert w.modem.list_sms() == []
+
+
+def test_reports_routed_directly_with_cds_when_configured(world):
+    w = world("sim7600", init_commands=("AT+CNMI=2,1,0,1,0",))
+    (mr,) = submit(w.modem, "report in a URC")
+    report = w.events.wait("modem.sms.status_report")
+    assert decodeSmsPdu(report["pdu_hex"])["reference"] == mr
 
 
 def test_direct_delivery_with_cmt_carries_the_pdu(world):

@@ -85,3 +85,16 @@ def test_messages_waiting_in_the_modem_at_start_are_swept(gateway_factory, tmp_p
     g.service.start()
     [post] = g.app.wait(1, "/incoming")
     assert post["Message"] == "while you were out"
+
+
+def test_a_message_whose_indication_never_came_is_found_by_the_periodic_sweep(gateway_factory):
+    from dataclasses import replace
+
+    from tests.sms.conftest import FAST
+
+    g = gateway_factory(settings=replace(FAST, sweep_interval=1.0))
+    g.modems[0].command("AT+CNMI=0,0,0,0,0")  # the modem stores what arrives and says nothing
+    g.net.handset(HANDSET).send_sms(GW, "no +CMTI for me")
+    [post] = g.app.wait(1, "/incoming", timeout=5)
+    assert post["Message"] == "no +CMTI for me"
+    assert g.modems[0].list_sms(4) == []  # committed, then deleted

@@ -176,7 +176,7 @@ class BringUp:
         self._optional('AT+CSCS="GSM"')
         # Status reports in text mode, should anything ever use it; PDU mode sets them per message.
         self._optional("AT+CSMP=49,167,0,0")
-        for cnmi in (v.cnmi, "AT+CNMI=2,1,0,2,0", "AT+CNMI=2,1,0,0,0"):
+        for cnmi in (v.cnmi, "AT+CNMI=2,1,0,1,0", "AT+CNMI=2,1,0,0,0"):
             if self._optional(cnmi) is not None:
                 break
         else:

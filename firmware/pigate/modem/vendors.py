@@ -15,8 +15,9 @@ class Vendor:
     label: str
     # URC lines after which the SMS service is usable (boot order: RDY, +CPIN: READY, ..., this).
     sms_ready_markers: tuple[str, ...] = ()
-    # Incoming SMS stored with +CMTI, status reports routed as +CDS.
-    cnmi: str = "AT+CNMI=2,1,0,1,0"
+    # Incoming SMS and status reports both stored and announced (+CMTI, +CDSI): a report that arrives while
+    # the daemon is down waits in the modem for the storage sweep, where a +CDS would be gone.
+    cnmi: str = "AT+CNMI=2,1,0,2,0"
     registration_kinds: tuple[str, ...] = ("CREG", "CGREG", "CEREG")
     # Best-effort extras: a modem without them still sends and receives SMS.
     dtmf_enable: tuple[str, ...] = ()

@@ -48,13 +48,17 @@ class Receiver:
             self.line.modem.ack_sms()
 
     def sweep(self) -> int:
-        """Everything in the modem's storage (arrived while we were down or missed): commit, then delete."""
-        taken = 0
-        for stored in self.line.modem.list_sms(4):
-            self._take(stored.pdu_hex)
-            self.line.modem.delete_sms(stored.storage, stored.index)
-            taken += 1
-        return taken
+        """Everything in the modem's storage (arrived while we were down, or its +CMTI/+CDSI was missed):
+        commit, then delete. Status reports a modem keeps apart (+CDSI into "SR") are swept from there too."""
+        stored = list(self.line.modem.list_sms(4))
+        try:
+            stored += [s for s in self.line.modem.list_sms(4, storage="SR") if s.storage == "SR"]
+        except ModemCommandError:  # no SR storage on this modem: its reports go to the receive storage
+            pass
+        for item in stored:
+            self._take(item.pdu_hex)
+            self.line.modem.delete_sms(item.storage, item.index)
+        return len(stored)
 
     def _take(self, pdu_hex: str) -> None:
         kind = codec.pdu_kind(pdu_hex)

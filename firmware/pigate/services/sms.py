@@ -68,6 +68,7 @@ class SmsService:
                                                    settings.hook_backoff_cap),
                                  on_answer=self._on_hook_answer, upkeep=self._upkeep, clock=clock)
         self._unsubscribe: list[Callable[[], None]] = []
+        self._next_sweep = clock() + settings.sweep_interval
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -281,7 +282,19 @@ class SmsService:
         oldest = self.store.next_partial_deadline()
         deadlines = [oldest + s.reassembly_timeout] if oldest is not None else []
         deadlines.append(now + min(s.doubt_timeout, 30.0))
+        deadlines.append(self._sweep_due(now))
         return min(deadlines)
+
+    def _sweep_due(self, now: float) -> float:
+        """Sweep each ready line's storage every sweep_interval: a +CMTI lost while a port re-enumerated, or a
+        message held by a full storage, would otherwise wait for the next restart or re-registration."""
+        if now >= self._next_sweep:
+            for name, worker in self._workers.items():
+                if self._lines[name].modem.state in READY_STATES:
+                    worker.post(self._receivers[name].sweep)
+                    worker.wake()
+            self._next_sweep = now + self.settings.sweep_interval
+        return self._next_sweep
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """For tests and shutdown: True once nothing is queued, sending, or in doubt, and no webhook is pending."""
