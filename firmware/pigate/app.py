@@ -13,6 +13,8 @@ from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.extensions import Extension, ExtensionCommands
 from pigate.api.ozeki import CommandTable, OzekiApi
 from pigate.api.sms import SmsCommands
+from pigate.board.gpio import make_pins
+from pigate.board.leds import StatusLeds
 from pigate.config import Config
 from pigate.events import EventBus
 from pigate.httpserver import HttpServer
@@ -38,7 +40,10 @@ class App:
         self.sms: sms_service.SmsService | None = None
         self.calls: call_service.CallService | None = None
         self.scripts: DetachedScripts | None = None
-        self.lines = Lines(config=config, bus=self.bus, data_dir=config.data_dir)
+        # One pins backend for the LEDs and the power key; the gpio one fails here, before anything starts.
+        self.pins = make_pins(config.leds.backend)
+        self.leds = StatusLeds(pins=self.pins, layout=config.leds.pins, bus=self.bus)
+        self.lines = Lines(config=config, bus=self.bus, data_dir=config.data_dir, pins=self.pins)
         n = config.notifications
         self.notifier = Notifier(config=NotifyConfig(
             connect_timeout=n.connect_timeout, read_timeout=n.read_timeout, retries=n.retries, backoff=n.backoff,
@@ -94,6 +99,10 @@ class App:
         data.mkdir(parents=True, exist_ok=True)
         self.bus.start()
         self._stoppers.append(self.bus.stop)
+        self._stoppers.append(self.pins.close)  # after the LEDs and the power key are done with them
+        # Before the lines, so the LEDs show them coming up; stopped after them (all LEDs off last).
+        self.leds.start()
+        self._stoppers.append(self.leds.stop)
         self.db = Database(path=Path(data) / "pigate.db")
         self._stoppers.append(self.db.close)
         self.lines.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
 import tomllib
@@ -183,10 +184,52 @@ class SmsConfig:
             raise ConfigError(f"'{path}.sweep_interval' must be at least 1 second")
 
 
+BOARD_LEDS = ("power", "network", "activity")  # the status LEDs pigate.board.leds drives
+GPIO_PINS = range(2, 28)  # BCM GPIO 2-27: the 40-pin header's GPIOs
+
+
+def _check_gpio(pin: int, where: str) -> None:
+    if pin not in GPIO_PINS:
+        raise ConfigError(f"'{where}' must be a BCM GPIO number 2-27, got {pin}")
+
+
 @dataclass(frozen=True)
 class LedsConfig:
+    """The status LEDs, and which pin backend the board uses (`gpio` on a Pi, `memory` anywhere)."""
+
     backend: Literal["memory", "gpio"] = "memory"
-    pins: dict[str, int] = field(default_factory=dict)
+    pins: dict[str, int] = field(default_factory=lambda: {"power": 17, "network": 27, "activity": 22})
+
+    def validate(self, path: str) -> None:
+        seen: dict[int, str] = {}
+        for name, pin in self.pins.items():
+            if name not in BOARD_LEDS:
+                close = difflib.get_close_matches(name, BOARD_LEDS, n=1, cutoff=0.6)
+                hint = f"; did you mean '{close[0]}'?" if close else f"; the LEDs are {', '.join(BOARD_LEDS)}"
+                raise ConfigError(f"unknown key '{path}.pins.{name}'{hint}")
+            _check_gpio(pin, f"{path}.pins.{name}")
+            if pin in seen:
+                raise ConfigError(f"'{path}.pins': {seen[pin]} and {name} are both on pin {pin}")
+            seen[pin] = name
+
+
+@dataclass(frozen=True)
+class BoardConfig:
+    """The modem's power key (PWRKEY), pressed by the last rung of recovery; see pigate.board.power."""
+
+    power_key_pin: int = 0             # BCM GPIO driving PWRKEY (through the HAT's transistor); 0 = none
+    power_key_line: str = ""           # the modem line on that key; "" = the first [[modems]] entry
+    press_seconds: float = 1.2         # the switch-on press
+    off_press_seconds: float = 3.0     # the switch-off press (SIM7600 needs >= 2.5 s)
+    off_wait_seconds: float = 30.0     # at most this long for the module to go off (less when its USB port vanishes)
+
+    def validate(self, path: str) -> None:
+        if self.power_key_pin:
+            _check_gpio(self.power_key_pin, f"{path}.power_key_pin")
+        if self.press_seconds <= 0 or self.off_press_seconds <= 0 or self.off_wait_seconds < 0:
+            raise ConfigError(f"'{path}': press times must be > 0 and off_wait_seconds >= 0")
+        if self.off_press_seconds >= 33:
+            raise ConfigError(f"'{path}.off_press_seconds' must be under 33 s (a SIM800 switches on again)")
 
 
 @dataclass(frozen=True)
@@ -199,6 +242,7 @@ class Config:
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     leds: LedsConfig = field(default_factory=LedsConfig)
+    board: BoardConfig = field(default_factory=BoardConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -215,6 +259,11 @@ class Config:
             for line in ext.lines:
                 if line not in names:
                     raise ConfigError(f"'api_extensions[{i}].lines': no modem named {line!r}")
+        key = self.board.power_key_pin
+        if key and key in self.leds.pins.values():
+            raise ConfigError(f"'board.power_key_pin': pin {key} is already an LED in [leds] pins")
+        if self.board.power_key_line and self.board.power_key_line not in names:
+            raise ConfigError(f"'board.power_key_line': no modem named {self.board.power_key_line!r}")
 
     @property
     def data_dir(self) -> Path:

@@ -52,5 +52,6 @@ def blink_level(pattern: Pattern, since: float, now: float, timings: LedTimings)
     if pattern == "on":
         return True, math.inf
     half = (timings.fast_period if pattern == "fast" else timings.slow_period) / 2
-    n = math.floor(max(0.0, now - since) / half)
+    # The epsilon keeps an edge computed as due from landing a rounding error short of it.
+    n = math.floor(max(0.0, now - since) / half + 1e-9)
     return n % 2 == 0, since + (n + 1) * half
