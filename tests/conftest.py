@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import Daemon, free_port  # noqa: F401  (re-exported for test modules)
+from tests.support import Daemon
 
 
 @pytest.fixture

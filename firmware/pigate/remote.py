@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request

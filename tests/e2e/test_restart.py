@@ -61,7 +61,7 @@ def test_messages_accepted_before_a_restart_are_sent_after_it(tmp_path):
         d.stop()
         sim.faults.resume()
         d.start()
-        inbox = _until(lambda: len(net.handset(HANDSET).inbox) >= 3 and net.handset(HANDSET).inbox, timeout=20)
+        _until(lambda: len(net.handset(HANDSET).inbox) >= 3, timeout=20)
         time.sleep(0.5)
         assert sorted(m.text for m in net.handset(HANDSET).inbox) == ["m0", "m1", "m2"]
         assert {d.call("GetSms", SmsId=i).find("Sms/State") for i in ids} <= {"sent", "delivered"}

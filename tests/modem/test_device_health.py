@@ -11,7 +11,7 @@ from gsmmodem.pdu import encodeSmsSubmitPdu
 
 from pigate.errors import ModemError, ModemTimeout
 from pigate.modem import LineUnavailable, SimProblem
-from tests.modem.world import GATEWAY, HANDSET
+from tests.modem.world import HANDSET
 
 
 def send(modem, text: str) -> int:

@@ -16,7 +16,7 @@ import logging
 from typing import Callable, Mapping, Protocol
 
 from pigate.config import ApiExtension, NotificationsConfig
-from pigate.errors import ApiError, NotifyError, PigateError
+from pigate.errors import NotifyError, PigateError
 from pigate.notify import messages
 from pigate.services._callmodel import CallRecord
 from pigate.services._callworkers import TaskQueue
