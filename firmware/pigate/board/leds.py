@@ -73,16 +73,18 @@ class StatusLeds:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop following events and turn every LED off."""
+        if self._thread is None:
+            return
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
         with self._cond:
             self._running = False
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(2.0)
-            self._thread = None
-        for name, pin in self._layout.items():
+        self._thread.join(2.0)
+        self._thread = None
+        for pin in self._layout.values():
             self._pins.write(pin, False)
 
     # -- events (the bus's dispatcher thread) ----------------------------------------------------
@@ -110,6 +112,7 @@ class StatusLeds:
         """Every LED's level at `now` and when the next change is due; called with the lock held."""
         t = self._timings
         network, next_change = blink_level(self._pattern, self._pattern_since, now, t)
+        # Activity: each owed blink is lit for activity_on, then dark for activity_gap before the next one.
         if now >= self._dark_until and self._owed:
             self._owed -= 1
             self._lit_until = now + t.activity_on
