@@ -65,14 +65,13 @@ class App:
         return lambda: self.lines.connected(name)
 
     def _build_http(self) -> None:
+        """The API's commands and routes, over the services start() has made."""
         cfg = self.config.http
-        ExtensionCommands(extensions=self._extensions()).register(self.commands)
-        if self.sms is not None:
-            SmsCommands(service=self.sms).register(self.commands)
-        if self.calls is not None:
-            CallCommands(service=self.calls).register(self.commands)
-            install_recordings(self.web, service=self.calls, guard=AddressGuard(allow=cfg.allow, deny=cfg.deny))
         addresses = AddressGuard(allow=cfg.allow, deny=cfg.deny)
+        ExtensionCommands(extensions=self._extensions()).register(self.commands)
+        SmsCommands(service=self.sms).register(self.commands)
+        CallCommands(service=self.calls).register(self.commands)
+        install_recordings(self.web, service=self.calls, guard=addresses)
         api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users), addresses=addresses,
                        max_request_bytes=cfg.max_request_bytes)
         api.install(self.web)

@@ -108,6 +108,29 @@ def test_no_incoming_url_refuses_the_call(gateway_factory):
     assert gateway.app.of("/incoming") == []
 
 
+def test_caller_gone_before_the_answer_is_cancelled_even_if_ata_learns_it_first(gateway):
+    """The race behind the test below, forced: the modem's end-of-call event is held back (the bus's one
+    dispatcher is busy), so the gateway's ATA is what meets the missing call. It is still the caller giving up."""
+    import threading
+
+    posted, release_app = threading.Event(), threading.Event()
+    release_bus, bus_held = threading.Event(), threading.Event()
+    gateway.app.routes["/incoming"] = lambda fields: (posted.set(), release_app.wait(5),
+                                                      "<Response><Speak>Hi</Speak></Response>")[2]
+    hc = gateway.handset(ALICE).call(GATEWAY)
+    call_id = gateway.only_call_id()
+    assert posted.wait(5)
+    gateway.bus.subscribe("test.hold", lambda e: (bus_held.set(), release_bus.wait(5)))
+    gateway.bus.publish("test.hold")
+    assert bus_held.wait(5)  # the dispatcher is busy: the end-of-call events will queue behind this one
+    hc.give_up()
+    time.sleep(0.2)          # the modem has dropped the call (its URCs wait in the queue)
+    release_app.set()        # the app answers; the runner's ATA finds no call
+    row = gateway.history(call_id)
+    release_bus.set()
+    assert (row.state, row.result) == ("Cancelled", "Cancelled")
+
+
 def test_caller_giving_up_while_the_app_thinks_cancels_the_call(gateway):
     release = __import__("threading").Event()
 

@@ -108,6 +108,7 @@ class Gateway:
     base: str
     data: Path
     stoppers: list[Callable[[], None]] = field(default_factory=list)
+    bus: EventBus | None = None
 
     def api(self, command: str, **params: str) -> Answer:
         return api_call(self.base, command, **params)
@@ -201,4 +202,4 @@ def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: La
     stoppers.append(http.stop)
     base = http.url
     server_box["base"] = base
-    return Gateway(net, modem, service, sms, store, app, base, tmp, stoppers)
+    return Gateway(net, modem, service, sms, store, app, base, tmp, stoppers, bus=bus)

@@ -136,9 +136,15 @@ class GsmLeg:
             return
         try:
             self._modem.answer()
-        except ModemError as exc:  # mostly the caller hanging up while ATA was on its way
-            log.warning("%s: answering failed: %s", self.id, exc)
-            self._observer.leg_ended(self.call, ERROR, FAILED, local=True)
+        except ModemError as exc:
+            # Mostly the caller hanging up while ATA was on its way: with no call left on the modem, the caller
+            # gave up (Cancelled), whichever of the two the modem reported first; otherwise answering failed.
+            gone = self._no_call_on_modem()
+            log.warning("%s: answering failed (%s): %s", self.id, "caller gone" if gone else "error", exc)
+            if gone:
+                self._observer.leg_ended(self.call, CANCELLED, CANCELLED, local=False)
+            else:
+                self._observer.leg_ended(self.call, ERROR, FAILED, local=True)
             try:
                 self._modem.hangup()
             except ModemError as again:
@@ -148,6 +154,12 @@ class GsmLeg:
             self._audio_on = True
             self._start_audio()
         self._observer.leg_changed(self.call, IN_CALL)
+
+    def _no_call_on_modem(self) -> bool:
+        try:
+            return not self._modem.list_calls()
+        except ModemError:
+            return False
 
     def hangup(self) -> None:
         if not self.call.live:
