@@ -11,6 +11,7 @@ import bottle
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.extensions import Extension, ExtensionCommands
+from pigate.api.maintenance import MaintenanceCommands
 from pigate.api.ozeki import CommandTable, OzekiApi
 from pigate.api.sms import SmsCommands
 from pigate.board.gpio import make_pins
@@ -71,6 +72,7 @@ class App:
         ExtensionCommands(extensions=self._extensions()).register(self.commands)
         SmsCommands(service=self.sms).register(self.commands)
         CallCommands(service=self.calls).register(self.commands)
+        MaintenanceCommands(modems=self.lines.modems).register(self.commands)
         install_recordings(self.web, service=self.calls, guard=addresses)
         api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users), addresses=addresses,
                        max_request_bytes=cfg.max_request_bytes)

@@ -48,6 +48,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     print()
     print(_table([[e.findtext("Id"), e.findtext("Type"), e.findtext("PhoneNumber"), e.findtext("State")]
                   for e in exts], ["EXTENSION", "TYPE", "NUMBER", "STATE"]))
+    calls = api(args, "ListActiveCalls").findall("ActiveCalls/Call")
+    print()
+    print(_table([[c.findtext("CallId"), c.findtext("Source"), c.findtext("Destination"), c.findtext("CallState"),
+                   c.findtext("TalkDuration")] for c in calls], ["CALL", "FROM", "TO", "STATE", "TALK (S)"]))
     return 0
 
 
@@ -79,6 +83,26 @@ def cmd_sms_send(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_at(args: argparse.Namespace) -> int:
+    modem = api(args, "ModemCommand", Line=args.line, AtCommand=args.at_command).find("Modem")
+    for line in modem.findall("Response"):
+        print(line.text or "")
+    result = modem.findtext("Result") or ""
+    print(result)
+    return 0 if result == "OK" else 1
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    ozml = ""
+    if args.ozml:
+        with open(args.ozml, encoding="utf-8") as f:
+            ozml = f.read()
+    root = api(args, "Call", Dialed=args.number, ApiExtension=args.api_extension, Url=args.connected_url,
+               ResponseOzML=ozml)
+    print(root.findtext("CallId") or "")
+    return 0
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     def common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--url", default=DEFAULT_URL, help=f"the daemon (default {DEFAULT_URL}, or $PIGATE_URL)")
@@ -91,6 +115,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         func=cmd_status)
     sms = sub.add_parser("sms", help="messages of the running daemon")
     sms_sub = sms.add_subparsers(dest="sms_command", required=True)
+    p = common(sub.add_parser("at", help="send one AT command to a line's modem (from this machine only)"))
+    p.add_argument("at_command", metavar="COMMAND", help='e.g. "AT+CSQ"')
+    p.add_argument("--line", default="", help="line name (default: the first)")
+    p.set_defaults(func=cmd_at)
+    p = common(sub.add_parser("call", help="call a number; the callee hears the OzML script"))
+    p.add_argument("number")
+    p.add_argument("--ozml", help="a file with the OzML to run when the callee answers")
+    p.add_argument("--connected-url", default="", help="or the URL CallConnected is posted to")
+    p.add_argument("--api-extension", default="9999")
+    p.set_defaults(func=cmd_call)
     p = common(sms_sub.add_parser("list", help="sent messages, newest first"))
     p.add_argument("--state", help="comma-separated: queued,sending,sent,delivered,undelivered,failed")
     p.add_argument("--page", type=int, default=0)

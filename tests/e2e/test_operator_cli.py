@@ -42,3 +42,39 @@ def test_unreachable_daemon_is_a_clear_error():
     res = subprocess.run([sys.executable, "-m", "pigate", "status", "--url", "http://127.0.0.1:9"],
                          env=pigate_env(), capture_output=True, text=True, timeout=30)
     assert res.returncode == 1 and "cannot reach pigate at http://127.0.0.1:9" in res.stderr
+
+
+def test_at_sends_one_command_to_the_modem(daemon_factory):
+    d = daemon_factory()
+    deadline = time.monotonic() + 10
+    while (res := _pigate(d, "at", "AT+CSQ")).returncode != 0:
+        assert time.monotonic() < deadline, res.stdout + res.stderr
+        time.sleep(0.1)
+    assert res.stdout.splitlines()[-2:] == ["+CSQ: 21,99", "OK"]
+    bad = _pigate(d, "at", "AT+NOSUCH")
+    assert bad.returncode == 1 and bad.stdout.strip().endswith("ERROR")
+    unknown = _pigate(d, "at", "AT", "--line", "gsm9")
+    assert unknown.returncode == 1 and "'Line'" in unknown.stderr
+
+
+def test_call_places_a_call_that_speaks_its_script(daemon_factory, tmp_path):
+    import json
+    import urllib.request
+
+    d = daemon_factory()
+    script = tmp_path / "hello.xml"
+    script.write_text("<Response><Speak>Hello from the gateway, this is a test call.</Speak></Response>")
+    deadline = time.monotonic() + 10
+    while (res := _pigate(d, "call", "+15551230009", "--ozml", str(script))).returncode != 0:
+        assert time.monotonic() < deadline, res.stderr
+        time.sleep(0.2)
+    assert res.stdout.strip()  # the call id
+    deadline = time.monotonic() + 15
+    while True:
+        with urllib.request.urlopen(f"{d.base}/sim/handsets/%2B15551230009/calls", timeout=5) as resp:
+            calls = json.loads(resp.read())
+        if calls and calls[-1]["state"] == "ended":
+            break
+        assert time.monotonic() < deadline, calls
+        time.sleep(0.1)
+    assert calls[-1]["heard_seconds"] > 1.5  # the sentence was spoken, then the gateway hung up

@@ -163,3 +163,14 @@ def test_status_table_is_complete_and_filled():
     assert status_message(302, "Recipient", "SendSms") == \
         "Missing or invalid parameter 'Recipient' for command 'SendSms'"
     assert status_message(402, "+361") == "Call connect to '+361' failed with result state ''"
+
+
+def test_raw_at_is_refused_from_anywhere_but_loopback():
+    from pigate.api.maintenance import MaintenanceCommands
+
+    table = CommandTable()
+    MaintenanceCommands(modems={}).register(table)
+    web = bottle.Bottle()
+    OzekiApi(commands=table, users=UserGuard(users=[]), addresses=AddressGuard()).install(web)
+    assert wsgi(web, query=q(command="ModemCommand", AtCommand="AT+CPIN=1234"), remote="192.168.1.20").code == 307
+    assert wsgi(web, query=q(command="ModemCommand", AtCommand="AT"), remote="127.0.0.1").code == 302  # no line

@@ -1,0 +1,53 @@
+"""Maintenance commands for the operator's `pigate at`: one raw AT command on a line, from this machine only.
+
+ModemCommand (Line, AtCommand*; not "Command": parameter names are case-insensitive and `command` names the
+API command): answers `<Modem>` with `<Line>`, the `<Response>` lines, then `<Result>` (OK, ERROR,
++CME ERROR: n, +CMS ERROR: n, or why the line could not take it). Raw AT can change a PIN or switch a radio off, so it is
+refused (307) from anywhere but the loopback interface, whatever the address lists allow.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Mapping
+
+from pigate.api.ozeki import ApiRequest, CommandTable
+from pigate.api.responses import Element
+from pigate.errors import ForbiddenAddress, InvalidParameter, ModemCommandError, ModemError
+from pigate.modem import Modem
+
+
+class MaintenanceCommands:
+    def __init__(self, *, modems: Mapping[str, Modem]) -> None:
+        self._modems = modems
+
+    def register(self, table: CommandTable) -> None:
+        table.add("ModemCommand", self.modem_command)
+
+    def modem_command(self, request: ApiRequest) -> list[Element]:
+        if not _loopback(request.remote_addr):
+            raise ForbiddenAddress()
+        p = request.params
+        name = p.get("Line") or next(iter(self._modems), "")
+        modem = self._modems.get(name)
+        if modem is None:
+            raise InvalidParameter("Line", p.command)
+        command = p.require("AtCommand")
+        try:
+            lines, result = modem.command(command), "OK"
+        except ModemCommandError as exc:
+            lines = []
+            result = exc.kind if exc.code is None else f"+{exc.kind} ERROR: {exc.code}"
+        except ModemError as exc:
+            lines, result = [], f"not sent: {exc}"
+        return [("Modem", [("Line", name), *[("Response", line) for line in lines], ("Result", result)])]
+
+
+def _loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
