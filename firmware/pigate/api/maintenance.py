@@ -2,8 +2,8 @@
 
 ModemCommand (Line, AtCommand*; not "Command": parameter names are case-insensitive and `command` names the
 API command): answers `<Modem>` with `<Line>`, the `<Response>` lines, then `<Result>` (OK, ERROR,
-+CME ERROR: n, +CMS ERROR: n, or why the line could not take it). Raw AT can change a PIN or switch a radio off, so it is
-refused (307) from anywhere but the loopback interface, whatever the address lists allow.
++CME ERROR: n, +CMS ERROR: n, or why the line could not take it). Raw AT can change a PIN or switch a
+radio off, so it is refused (307) from anywhere but the loopback interface, whatever the address lists allow.
 """
 
 from __future__ import annotations
