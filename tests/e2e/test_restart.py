@@ -6,11 +6,33 @@ from __future__ import annotations
 
 import time
 
-from pigate.sim import Network
+import pytest
+
+from pigate.sim import LatencyProfile, Network
 from tests.support import Daemon
 
 GW = "+15550000001"
 HANDSET = "+15551230001"
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A simulated modem in this process and a daemon on it: make(dialect, latency) -> (net, sim, daemon)."""
+    made: list[tuple[Network, Daemon]] = []
+
+    def make(dialect: str, latency: LatencyProfile | None = None) -> tuple[Network, object, Daemon]:
+        net = Network(link_dir=tmp_path, latency=latency)
+        sim = net.add_modem(number=GW, dialect=dialect)
+        sim.start()
+        d = Daemon(workdir=tmp_path / "d", config_text=f'[[modems]]\nname = "gsm1"\nport = "{sim.at_link}"\n'
+                                                         f'number = "{GW}"\n')
+        made.append((net, d))
+        return net, sim, d
+
+    yield make
+    for net, d in made:
+        d.stop()
+        net.stop()
 
 
 def _until(fn, timeout=10.0):
@@ -21,66 +43,45 @@ def _until(fn, timeout=10.0):
     return value
 
 
-def test_sms_received_while_the_daemon_is_down_are_picked_up_at_start(tmp_path):
-    net = Network(link_dir=tmp_path)
-    sim = net.add_modem(number=GW, dialect="ec25")
-    sim.start()
-    d = Daemon(workdir=tmp_path / "d", config_text=f'[[modems]]\nname = "gsm1"\nport = "{sim.at_link}"\n'
-                                                     f'number = "{GW}"\n')
-    try:
-        d.start()
-        _until(lambda: d.call("ListExtensions", Type="GsmLine").find("Extensions/ExtensionSummary/State")
-               == "Connected")
-        d.stop()
-        net.handset(HANDSET).send_sms(to=GW, text="while you were out")
-        net.handset(HANDSET).send_sms(to=GW, text="x" * 300)  # multipart, stored part by part
-        _until(lambda: sum(s.used for s in sim.storages.values()) == 3)
-        d.start()
-        got = _until(lambda: d.call("ReceiveMessage", Limit="10").root.findall("Messages/Message"))
-        if len(got) < 2:
-            got += _until(lambda: d.call("ReceiveMessage", Limit="10").root.findall("Messages/Message"))
-        assert sorted(m.findtext("Text") for m in got) == ["while you were out", "x" * 300]
-        _until(lambda: sum(s.used for s in sim.storages.values()) == 0)  # deleted once committed
-    finally:
-        d.stop()
-        net.stop()
+def test_sms_received_while_the_daemon_is_down_are_picked_up_at_start(world):
+    net, sim, d = world("ec25")
+    d.start()
+    _until(lambda: d.call("ListExtensions", Type="GsmLine").find("Extensions/ExtensionSummary/State")
+           == "Connected")
+    d.stop()
+    net.handset(HANDSET).send_sms(to=GW, text="while you were out")
+    net.handset(HANDSET).send_sms(to=GW, text="x" * 300)  # multipart, stored part by part
+    _until(lambda: sum(s.used for s in sim.storages.values()) == 3)
+    d.start()
+    got = _until(lambda: d.call("ReceiveMessage", Limit="10").root.findall("Messages/Message"))
+    if len(got) < 2:
+        got += _until(lambda: d.call("ReceiveMessage", Limit="10").root.findall("Messages/Message"))
+    assert sorted(m.findtext("Text") for m in got) == ["while you were out", "x" * 300]
+    _until(lambda: sum(s.used for s in sim.storages.values()) == 0)  # deleted once committed
 
 
-def test_messages_accepted_before_a_restart_are_sent_after_it(tmp_path):
-    net = Network(link_dir=tmp_path)
-    sim = net.add_modem(number=GW, dialect="sim7600")
-    sim.start()
-    d = Daemon(workdir=tmp_path / "d", config_text=f'[[modems]]\nname = "gsm1"\nport = "{sim.at_link}"\n'
-                                                     f'number = "{GW}"\n')
-    try:
-        d.start()
-        sim.faults.stop_answering()  # the modem hangs: nothing can be sent
-        ids = [d.call("SendSms", ApiExtension="9999", Recipient=HANDSET, Message=f"m{i}").find("SmsId")
-               for i in range(3)]
-        assert all(ids)
-        d.stop()
-        sim.faults.resume()
-        d.start()
-        _until(lambda: len(net.handset(HANDSET).inbox) >= 3, timeout=20)
-        time.sleep(0.5)
-        assert sorted(m.text for m in net.handset(HANDSET).inbox) == ["m0", "m1", "m2"]
-        assert {d.call("GetSms", SmsId=i).find("Sms/State") for i in ids} <= {"sent", "delivered"}
-    finally:
-        d.stop()
-        net.stop()
+def test_messages_accepted_before_a_restart_are_sent_after_it(world):
+    net, sim, d = world("sim7600")
+    d.start()
+    sim.faults.stop_answering()  # the modem hangs: nothing can be sent
+    ids = [d.call("SendSms", ApiExtension="9999", Recipient=HANDSET, Message=f"m{i}").find("SmsId")
+           for i in range(3)]
+    assert all(ids)
+    d.stop()
+    sim.faults.resume()
+    d.start()
+    _until(lambda: len(net.handset(HANDSET).inbox) >= 3, timeout=20)
+    time.sleep(0.5)
+    assert sorted(m.text for m in net.handset(HANDSET).inbox) == ["m0", "m1", "m2"]
+    assert {d.call("GetSms", SmsId=i).find("Sms/State") for i in ids} <= {"sent", "delivered"}
 
 
-def test_a_delivery_report_that_arrives_while_the_daemon_is_down_is_applied_at_start(tmp_path):
-    from pigate.sim import LatencyProfile
+def test_a_delivery_report_that_arrives_while_the_daemon_is_down_is_applied_at_start(world):
     from tests.ozml.loopback_app import Answer, LoopbackApp
 
     app = LoopbackApp().start()
     app.routes["/dr"] = Answer(b"")
-    net = Network(link_dir=tmp_path, latency=LatencyProfile(delivery_report=1.5))
-    sim = net.add_modem(number=GW, dialect="sim7600")
-    sim.start()
-    d = Daemon(workdir=tmp_path / "d", config_text=f'[[modems]]\nname = "gsm1"\nport = "{sim.at_link}"\n'
-                                                     f'number = "{GW}"\n')
+    net, sim, d = world("sim7600", LatencyProfile(delivery_report=1.5))
     try:
         d.start()
         sms_id = d.call("SendSms", ApiExtension="9999", Recipient=HANDSET, Message="report me later",
@@ -95,6 +96,4 @@ def test_a_delivery_report_that_arrives_while_the_daemon_is_down_is_applied_at_s
                           "ApiExtension": "9999"}]
         _until(lambda: sim.storages["SR"].used == 0)
     finally:
-        d.stop()
-        net.stop()
         app.close()

@@ -35,6 +35,17 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(digest, base64.b64decode(expected))
 
 
+def client_ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The client's address as an IP (an IPv4-mapped IPv6 address as IPv4, a zone id dropped); None if unparsable."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    return ip
+
+
 class AddressGuard:
     """Allow/deny lists of networks; an empty allow list allows all; deny wins."""
 
@@ -43,12 +54,9 @@ class AddressGuard:
         self._deny = [ipaddress.ip_network(n, strict=False) for n in deny]
 
     def allowed(self, address: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(address.split("%")[0])
-        except ValueError:
+        ip = client_ip(address)
+        if ip is None:
             return False
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
         if any(ip in net for net in self._deny if net.version == ip.version):
             return False
         return not self._allow or any(ip in net for net in self._allow if net.version == ip.version)

@@ -8,9 +8,9 @@ radio off, so it is refused (307) from anywhere but the loopback interface, what
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Mapping
 
+from pigate.api.auth import client_ip
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.responses import Element
 from pigate.errors import ForbiddenAddress, InvalidParameter, ModemCommandError, ModemError
@@ -25,7 +25,8 @@ class MaintenanceCommands:
         table.add("ModemCommand", self.modem_command)
 
     def modem_command(self, request: ApiRequest) -> list[Element]:
-        if not _loopback(request.remote_addr):
+        ip = client_ip(request.remote_addr)
+        if ip is None or not ip.is_loopback:
             raise ForbiddenAddress()
         p = request.params
         name = p.get("Line") or next(iter(self._modems), "")
@@ -42,12 +43,3 @@ class MaintenanceCommands:
             lines, result = [], f"not sent: {exc}"
         return [("Modem", [("Line", name), *[("Response", line) for line in lines], ("Result", result)])]
 
-
-def _loopback(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address.split("%")[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return ip.is_loopback
