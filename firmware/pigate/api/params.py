@@ -47,27 +47,23 @@ class Params:
         return value
 
     def int(self, name: str, default: int, *, low: int | None = None, high: int | None = None) -> int:
-        raw = self.get(name)
-        if not raw:
-            return default
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise InvalidParameter(name, self.command) from exc
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise InvalidParameter(name, self.command)
-        return value
+        value = self._number(name, int, low, high)
+        return default if value is None else value
 
     def float(self, name: str, *, low: float = 0.0, high: float = 86400.0) -> float | None:
         """A number of seconds (or the like) within [low, high]; None when absent."""
+        return self._number(name, float, low, high)
+
+    def _number(self, name: str, kind: type, low: object, high: object):
         raw = self.get(name)
         if not raw:
             return None
         try:
-            value = float(raw)
+            value = kind(raw)
         except ValueError as exc:
             raise InvalidParameter(name, self.command) from exc
-        if not low <= value <= high:  # also refuses nan
+        # `not low <= value` (rather than `value < low`) also refuses nan
+        if (low is not None and not low <= value) or (high is not None and not value <= high):
             raise InvalidParameter(name, self.command)
         return value
 
