@@ -17,7 +17,7 @@ def load(cls: type, data: Any, path: str = "") -> Any:
         raise ConfigError(f"{path or 'config'}: expected a table, got {_kind(data)}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    names = {_key(n): n for n in fields}
+    names = {n: n for n in fields}
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
         name = names.get(key)
@@ -35,10 +35,6 @@ def load(cls: type, data: Any, path: str = "") -> Any:
     if check is not None:
         check(path)
     return obj
-
-
-def _key(name: str) -> str:
-    return name
 
 
 def _kind(value: Any) -> str:

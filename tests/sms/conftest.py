@@ -114,7 +114,7 @@ class Gateway:
 
 
 def _start_gateway(tmp_path: Path, *, numbers=("+15550000001",), dialect="sim7600", settings=FAST,
-                   lines_for_ext=(), sms_timeout: float = 3.0) -> Gateway:
+                   lines_for_ext=(), sms_timeout: float = 3.0, pacing: float = 0.0) -> Gateway:
     stoppers = []
     (tmp_path / "links").mkdir(parents=True)
     net = Network(link_dir=tmp_path / "links")
@@ -136,7 +136,7 @@ def _start_gateway(tmp_path: Path, *, numbers=("+15550000001",), dialect="sim760
         m.start()
         stoppers.append(m.stop)
         modems.append(m)
-        lines.append(Line(f"gsm{i + 1}", number, m))
+        lines.append(Line(f"gsm{i + 1}", number, m, pacing))
     db = Database(path=tmp_path / "pigate.db")
     stoppers.append(db.close)
     store = SmsStore(db=db)

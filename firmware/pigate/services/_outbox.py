@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from pigate.errors import ModemCommandError, ModemError
 from pigate.services import _smscodec as codec
+from pigate.services._loop import WakeableLoop
 from pigate.store.sms import Claim, OutboundHook, SmsStore
 
 log = logging.getLogger(__name__)
@@ -81,45 +81,34 @@ class LineWorker:
         self.line = line
         self._store, self._retry, self._hook, self._clock = store, retry, hook, clock
         self._tasks: queue.SimpleQueue[Task] = queue.SimpleQueue()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = WakeableLoop(name=f"sms-{line.name}", step=self._step)
         self._last_start = 0.0
         self.submitted = 0
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"sms-{self.line.name}", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._loop.stop(timeout)
 
     def post(self, task: Task) -> None:
         self._tasks.put(task)
-        self._wake.set()
+        self._loop.wake()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     # ---- the loop ------------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                self._run_tasks()
-                busy = self._send_one()
-                wait = 0.0 if busy else self._idle_wait()
-            except Exception:  # a bug must not kill the line; the state is in the database, so go on
-                log.exception("%s: SMS worker step failed", self.line.name)
-                wait = 1.0
-            if wait:
-                self._wake.wait(wait)
+    def _step(self) -> float:
+        """Received messages first (they wait in the modem's storage), then one submission; the seconds to sleep."""
+        self._run_tasks()
+        if self.line.modem.state not in READY_STATES:
+            return self._idle_wait()
+        pause = self._last_start + self.line.pacing - time.monotonic() if self.line.pacing else 0.0
+        if pause > 0:
+            return pause  # a post or wake() still ends it early, so received messages are not held up
+        return 0.0 if self._send_one() else self._idle_wait()
 
     def _run_tasks(self) -> None:
         while True:
@@ -144,15 +133,8 @@ class LineWorker:
     # ---- one submission ------------------------------------------------------------------------
 
     def _send_one(self) -> bool:
-        """Submit the next due part, if the modem can take one; True when something was attempted."""
+        """Submit the next due part; True when something was attempted."""
         line = self.line
-        if line.modem.state not in READY_STATES:
-            return False
-        if line.pacing:
-            wait = self._last_start + line.pacing - time.monotonic()
-            if wait > 0:
-                self._wake.wait(wait)
-                return True
         claim = self._store.claim(line.name, now=self._clock())
         if claim is None:
             return False

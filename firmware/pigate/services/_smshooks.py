@@ -4,13 +4,13 @@ retries and backoff, hands each answer on, and runs the service's timed upkeep b
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Protocol
 
 from pigate.errors import ApiError, NotifyError
 from pigate.notify import BadUrl, ForbiddenTarget
+from pigate.services._loop import WakeableLoop
 from pigate.store.sms import Hook, SmsStore
 
 log = logging.getLogger(__name__)
@@ -48,41 +48,22 @@ class HookWorker:
                  clock: Callable[[], float] = time.time) -> None:
         self._store, self._poster, self._policy = store, poster, policy
         self._on_answer, self._upkeep, self._clock = on_answer, upkeep, clock
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = WakeableLoop(name="sms-hooks", step=self._round)
 
     def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="sms-hooks", daemon=True)
-        self._thread.start()
+        self._loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        self._loop.stop(timeout)
 
     def wake(self) -> None:
-        self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                wait = self._round()
-            except Exception:  # the queue is in the database: log, pause, go on
-                log.exception("SMS notification round failed")
-                wait = 1.0
-            if wait > 0:
-                self._wake.wait(wait)
+        self._loop.wake()
 
     def _round(self) -> float:
         now = self._clock()
         deadlines = [self._upkeep(now)]
         for hook in self._store.due_hooks(now=now):
-            if self._stop.is_set():
+            if self._loop.stopping:
                 return 0.0
             self._post(hook)
         deadlines.append(self._store.next_hook_due())
