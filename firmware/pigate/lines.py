@@ -74,8 +74,8 @@ class Lines:
                 power_cycle = self.power_key.cycle if self.power_key else no_power_key
             modem = Modem(config=DriverConfig(
                 name=m.name, port=at_port, audio_port=audio or None, pin=m.pin or None, vendor=m.vendor,
-                baudrate=m.baudrate, command_timeout=m.command_timeout, sms_timeout=m.sms_timeout,
-                pacing=m.pacing), bus=self._bus, power_cycle=power_cycle)
+                baudrate=m.baudrate, command_timeout=m.command_timeout, sms_timeout=m.sms_timeout),
+                bus=self._bus, power_cycle=power_cycle)
             self.modems[m.name] = modem
             t = threading.Thread(target=self._bring_up, args=(modem,), name=f"bring-up-{m.name}", daemon=True)
             self._threads.append(t)

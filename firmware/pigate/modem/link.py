@@ -38,7 +38,6 @@ class ModemConfig:
     baudrate: int = 115200
     command_timeout: float = 10.0
     sms_timeout: float = 60.0
-    pacing: float = 0.0               # minimum seconds between the starts of two submissions
     init_commands: tuple[str, ...] = ()
     poll_interval: float = 30.0       # signal/registration polling, and the retry period for a missing SIM
     ready_timeout: float = 60.0       # how long SIM and SMS may take to become ready after power-on

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 
 from ..errors import ModemCommandError, ModemError
 from . import parsers as p
@@ -30,23 +28,17 @@ class SmsOps:
 
     def __init__(self, *, link: Link) -> None:
         self.link = link
-        self._pace = threading.Lock()
-        self._next_start = 0.0
 
     def send_pdu(self, pdu_hex: str, tpdu_length: int) -> int:
         """One AT+CMGS transaction; the TP-MR the network gave. Raises ModemCommandError (nothing sent),
         PromptTimeout (nothing sent), ModemTimeout (outcome unknown) or PortGone (outcome unknown)."""
         if not p.is_hex(pdu_hex) or not 0 < tpdu_length <= len(pdu_hex) // 2:
             raise ModemError(f"not a PDU of TPDU length {tpdu_length}: {pdu_hex[:40]!r}")
+        # Pacing between submissions is the SMS service's (services/_outbox.py): it can receive meanwhile.
         cfg = self.link.config
-        with self._pace:
-            wait = self._next_start - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            self._next_start = time.monotonic() + cfg.pacing
-            lines = self.link.run(lambda: self.link.engine.submit(
-                f"AT+CMGS={tpdu_length}", pdu_hex.upper(),
-                prompt_timeout=cfg.command_timeout, timeout=cfg.sms_timeout))
+        lines = self.link.run(lambda: self.link.engine.submit(
+            f"AT+CMGS={tpdu_length}", pdu_hex.upper(),
+            prompt_timeout=cfg.command_timeout, timeout=cfg.sms_timeout))
         for line in lines:
             if line.startswith("+CMGS:"):
                 return p.parse_cmgs(line)
