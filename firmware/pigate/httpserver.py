@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 from typing import Any, Callable
 
 from waitress.server import create_server
+
+log = logging.getLogger(__name__)
 
 
 class HttpServer:
@@ -51,7 +55,12 @@ class HttpServer:
         if server is None:
             return
         server.task_dispatcher.shutdown(timeout=1)
-        server.trigger.pull_trigger(server.close)
+        try:
+            server.trigger.pull_trigger(server.close)
+        except OSError as exc:  # the wake-up pipe is already gone: close from here; the loop ends within 1 s
+            log.warning("%s: closing without waking the loop: %s", self._name, exc)
+            with contextlib.suppress(OSError):
+                server.close()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None

@@ -139,8 +139,15 @@ class Gateway:
         raise AssertionError("no active call")
 
     def stop(self) -> None:
+        """Every stopper runs even if one fails (a leak would fail the next tests); the first failure is raised."""
+        errors = []
         for stop in reversed(self.stoppers):
-            stop()
+            try:
+                stop()
+            except Exception as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
 
 
 def start_gateway(tmp: Path, *, dialect: str = "sim7600", incoming: bool = True, error_url: bool = True,
