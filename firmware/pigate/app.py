@@ -8,9 +8,11 @@ from typing import Callable
 
 import bottle
 
+from pigate import mail
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.extensions import Extension, ExtensionCommands
+from pigate.api.mail import MailCommands
 from pigate.api.maintenance import MaintenanceCommands
 from pigate.api.ozeki import CommandTable, OzekiApi
 from pigate.api.sms import SmsCommands
@@ -21,6 +23,7 @@ from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
+from pigate.ozml.services import ScriptExtras
 from pigate.sdnotify import SystemdNotifier
 from pigate.services import calls as call_service
 from pigate.services import sms as sms_service
@@ -41,6 +44,7 @@ class App:
         self.sms: sms_service.SmsService | None = None
         self.calls: call_service.CallService | None = None
         self.scripts: DetachedScripts | None = None
+        self.mail: mail.MailService | None = None
         # One pins backend for the LEDs and the power key; the gpio one fails here, before anything starts.
         self.pins = make_pins(config.leds.backend)
         self.leds = StatusLeds(pins=self.pins, layout=config.leds.pins, bus=self.bus)
@@ -72,6 +76,7 @@ class App:
         ExtensionCommands(extensions=self._extensions()).register(self.commands)
         SmsCommands(service=self.sms).register(self.commands)
         CallCommands(service=self.calls).register(self.commands)
+        MailCommands(service=self.mail).register(self.commands)
         MaintenanceCommands(modems=self.lines.modems).register(self.commands)
         install_recordings(self.web, service=self.calls, guard=addresses)
         api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users), addresses=addresses,
@@ -89,6 +94,10 @@ class App:
                     bottle.abort(403, "Use API from this address is forbidden")
 
             self.web.add_hook("before_request", guard_sim)
+
+    def _script_extras(self) -> ScriptExtras:
+        """What scripts reach besides calls and SMS (the mail service started before them)."""
+        return ScriptExtras(email=self.mail if self.mail is not None and self.mail.configured else None)
 
     def _error_url(self, api_extension: str) -> str:
         ext = next((e for e in self.config.api_extensions if e.id == api_extension), None)
@@ -110,13 +119,18 @@ class App:
         self._stoppers.append(self.lines.stop)
         # Built in dependency order (SMS <- calls <- scripts answering SMS notifications), started SMS first;
         # stopped in reverse: scripts, then calls (hanging up live calls on the modems), then SMS.
+        self.mail = mail.from_config(config=self.config, db=self.db)
+        self.mail.start()
+        self._stoppers.append(self.mail.stop)
+        extras = self._script_extras()
         self.sms = sms_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
                                            poster=self.notifier, answer_handler=lambda s: self.scripts.submit(s))
         self.calls = call_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
                                               poster=self.notifier, sms=self.sms,
-                                              public_url=lambda: self.config.http.public_url or self.url)
+                                              public_url=lambda: self.config.http.public_url or self.url,
+                                              extras=extras)
         self.scripts = DetachedScripts(submit=self.sms.submit, calls=self.calls.scripts, fetch=self.notifier.post,
-                                       error_url=self._error_url)
+                                       error_url=self._error_url, extras=extras)
         self.sms.start()
         self._stoppers.append(self.sms.stop)
         self.calls.start()

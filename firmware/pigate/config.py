@@ -184,6 +184,38 @@ class SmsConfig:
             raise ConfigError(f"'{path}.sweep_interval' must be at least 1 second")
 
 
+@dataclass(frozen=True)
+class EmailConfig:
+    """The SMTP relay SendEmail goes through, the `[email]` section; no host = SendEmail answers 701."""
+
+    host: str = ""
+    port: int = 587
+    starttls: bool = True             # upgrade the plain connection (port 587); false with tls = false: plain SMTP
+    tls: bool = False                 # TLS from the first byte (SMTPS, port 465)
+    username: str = ""                # no username: no AUTH
+    password: str = ""
+    sender: str = ""                  # From when the command names no Sender
+    ca_file: str = ""                 # trust this CA bundle instead of the system's (a private relay)
+    timeout: float = 30.0             # per SMTP conversation step
+    max_attempts: int = 10            # per mail, on temporary errors (relay down, 4xx)
+    retry_base: float = 30.0          # seconds, doubling per attempt
+    retry_cap: float = 3600.0
+    max_attachment_bytes: int = 10 * 1024 * 1024
+
+    def validate(self, path: str) -> None:
+        if not 0 < self.port <= 65535:
+            raise ConfigError(f"'{path}.port' must be 1-65535, got {self.port}")
+        if self.starttls and self.tls:
+            raise ConfigError(f"'{path}': starttls and tls cannot both be true (tls is TLS from the start)")
+        if self.host and "@" not in self.sender:
+            raise ConfigError(f"'{path}.sender' must be an e-mail address when host is set, got {self.sender!r}")
+        if self.password and not self.username:
+            raise ConfigError(f"'{path}.password' is set without a username")
+        if self.timeout <= 0 or self.retry_base <= 0 or self.retry_cap < self.retry_base or self.max_attempts < 1:
+            raise ConfigError(f"'{path}': timeout and retry_base must be > 0, retry_cap >= retry_base, "
+                              "max_attempts >= 1")
+
+
 BOARD_LEDS = ("power", "network", "activity")  # the status LEDs pigate.board.leds drives
 GPIO_PINS = range(2, 28)  # BCM GPIO 2-27: the 40-pin header's GPIOs
 
@@ -244,6 +276,7 @@ class Config:
     leds: LedsConfig = field(default_factory=LedsConfig)
     board: BoardConfig = field(default_factory=BoardConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     def validate(self, path: str) -> None:

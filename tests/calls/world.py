@@ -23,6 +23,7 @@ from pigate.httpserver import HttpServer
 from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.modem import Modem, ModemConfig
 from pigate.notify import AddressPolicy, Notifier, NotifyConfig
+from pigate.ozml.services import ScriptExtras
 from pigate.services.calls import CallLine, CallService, CallSettings
 from pigate.services.sms import Line, SmsService, SmsSettings
 from pigate.sim import LatencyProfile, Network
@@ -151,10 +152,13 @@ class Gateway:
 
 
 def start_gateway(tmp: Path, *, dialect: str = "sim7600", incoming: bool = True, error_url: bool = True,
-                  latency: LatencyProfile | None = None) -> Gateway:
+                  latency: LatencyProfile | None = None,
+                  extras: Callable[[Database, list], ScriptExtras] | None = None) -> Gateway:
+    """`extras(db, stoppers)` makes the scripts' extras (mail, files, ...) over the gateway's database and
+    appends what must be stopped to `stoppers`."""
     stoppers: list[Callable[[], None]] = []
     try:
-        return _start(tmp, dialect, incoming, error_url, latency, stoppers)
+        return _start(tmp, dialect, incoming, error_url, latency, stoppers, extras)
     except BaseException:
         for stop in reversed(stoppers):
             stop()
@@ -162,7 +166,7 @@ def start_gateway(tmp: Path, *, dialect: str = "sim7600", incoming: bool = True,
 
 
 def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: LatencyProfile | None,
-           stoppers: list[Callable[[], None]]) -> Gateway:
+           stoppers: list[Callable[[], None]], extras: Callable[[Database, list], ScriptExtras] | None) -> Gateway:
     (tmp / "links").mkdir(parents=True)
     net = Network(link_dir=tmp / "links", latency=latency or LatencyProfile(no_answer=0.5))
     stoppers.append(net.stop)
@@ -197,7 +201,8 @@ def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: La
                                           error_url=app.url("/errors") if error_url else ""),
         bus=bus, poster=notifier, tts=Tts(cache_dir=tmp / "tts"), library=media, recordings_dir=tmp / "recordings",
         public_url=lambda: server_box.get("base", ""), sms=sms,
-        settings=CallSettings(answer_poll=0.5, reason_wait=0.3, stop_timeout=3.0))
+        settings=CallSettings(answer_poll=0.5, reason_wait=0.3, stop_timeout=3.0),
+        extras=extras(db, stoppers) if extras else ScriptExtras())
     service.start()
     stoppers.append(service.stop)
     table = CommandTable()

@@ -255,7 +255,6 @@ class FakeServices:
     """ScriptServices that remember every request; `fail` maps a method name to the ApiError it raises."""
 
     sms: list[dict[str, object]] = field(default_factory=list)
-    emails: list[dict[str, object]] = field(default_factory=list)
     calls: list[dict[str, object]] = field(default_factory=list)
     setups: list[dict[str, object]] = field(default_factory=list)
     attended: list[tuple[str, str]] = field(default_factory=list)
@@ -273,12 +272,6 @@ class FakeServices:
         self.sms.append(dict(id=sms_id, recipient=recipient, text=text, sender=sender,
                              api_extension=api_extension, delivery_report_url=delivery_report_url))
         return sms_id
-
-    def send_email(self, recipient: str, text: str, *, sender: str | None, subject: str | None,
-                   api_extension: str) -> None:
-        self._maybe_fail("send_email")
-        self.emails.append(dict(recipient=recipient, text=text, sender=sender, subject=subject,
-                                api_extension=api_extension))
 
     def call(self, dialed: str, **kw: object) -> str:
         self._maybe_fail("call")

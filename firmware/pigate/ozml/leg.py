@@ -15,11 +15,13 @@ ENDED = frozenset({TRANSFERRED, COMPLETED, "Busy", "Cancelled", "Error"})
 
 @dataclass(frozen=True)
 class RecordingResult:
-    """What a Record produced; `url` is where the gateway serves the file (empty when nothing was recorded)."""
+    """What a Record produced; `url` is where the gateway serves the file and `path` the file itself (both
+    empty when nothing was recorded)."""
 
     success: bool
     duration: float = 0.0
     url: str = ""
+    path: str = ""
 
 
 @runtime_checkable

@@ -6,16 +6,18 @@ import enum
 import logging
 import threading
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable
 
-from pigate.errors import ApiError, InappropriateCommand, InvalidParameter, NotifyError, OzmlError, PigateError
+from pigate.errors import (ApiError, ConfigNotFound, InappropriateCommand, InvalidParameter, NotifyError, OzmlError,
+                           PigateError)
 from pigate.notify import messages
 from pigate.ozml import grammar, menu
 from pigate.ozml import verbs as v
 from pigate.ozml.leg import ENDED, RINGING, Leg
 from pigate.ozml.parser import Script, parse
 from pigate.ozml.scope import Scope
-from pigate.ozml.services import Fetch, OnError, ScriptServices
+from pigate.ozml.services import Fetch, OnError, ScriptExtras, ScriptServices
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,12 @@ class Runner:
     """
 
     def __init__(self, *, leg: Leg | None, services: ScriptServices, fetch: Fetch, on_error: OnError,
-                 api_extension: str = "", max_hops: int = MAX_HOPS, max_menu_rounds: int = MAX_MENU_ROUNDS) -> None:
+                 api_extension: str = "", max_hops: int = MAX_HOPS, max_menu_rounds: int = MAX_MENU_ROUNDS,
+                 extras: ScriptExtras = ScriptExtras()) -> None:
         self.leg = leg
         self.services = services
+        self.extras = extras
+        self._recording = ""  # the file of the last successful Record (SendEmail Attach="recording")
         self.fetch = fetch
         self.on_error = on_error
         self.api_extension = api_extension or (leg.api_extension if leg is not None else "")
@@ -219,6 +224,8 @@ class Runner:
         leg = self._leg(verb)
         result = leg.record(format=verb.format, duration=verb.duration, inactivity=verb.inactivity,
                             finish_digits=verb.finish_digits, path=verb.record_path)
+        if result.success and result.path:
+            self._recording = result.path
         if not verb.finished_url:
             return Flow.NEXT
         context = "RecordCompleted" if self._owned else "ThirdPartyRecordCompleted"
@@ -324,8 +331,16 @@ class Runner:
         return Flow.NEXT
 
     def _send_email(self, verb: v.SendEmail, frame: Frame) -> Flow:
-        self.services.send_email(verb.recipient, verb.message, sender=verb.sender, subject=verb.subject,
-                                 api_extension=self.api_extension)
+        """Commits the mail and goes on: the mail service's worker talks to the relay, never this session."""
+        if self.extras.email is None:
+            raise ConfigNotFound("email")
+        attachments = []
+        if verb.attach == "recording":
+            if not self._recording:
+                raise InvalidParameter("Attach", verb.TAG, detail="no recording to attach")
+            attachments.append(Path(self._recording))
+        self.extras.email.submit(verb.recipient, verb.message, api_extension=self.api_extension, sender=verb.sender,
+                                 subject=verb.subject, attachments=attachments, command=verb.TAG)
         return Flow.NEXT
 
     def _call(self, verb: v.Call, frame: Frame) -> Flow:

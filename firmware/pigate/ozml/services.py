@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, runtime_checkable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
 from pigate.errors import ApiError
 from pigate.ozml.leg import Leg
@@ -23,9 +25,6 @@ class ScriptServices(Protocol):
                  delivery_report_url: str | None) -> str:
         """Queue an SMS; returns its id."""
 
-    def send_email(self, recipient: str, text: str, *, sender: str | None, subject: str | None,
-                   api_extension: str) -> None: ...
-
     def call(self, dialed: str, *, api_extension: str, caller_id: str | None, caller_display_name: str | None,
              url: str | None, error_url: str | None, response_ozml: str | None, finished_url: str | None,
              ring_time: int) -> str:
@@ -38,3 +37,19 @@ class ScriptServices(Protocol):
 
     def find_leg(self, call_id: str, *, party: str | None) -> Leg:
         """The leg of another call (third-party control); raises CallNotFound (601)."""
+
+
+class EmailSender(Protocol):
+    """pigate.mail.MailService's accepting face: commits the mail and returns its id (sending is its worker's)."""
+
+    def submit(self, recipients: str, text: str, *, api_extension: str, sender: str | None = None,
+               subject: str | None = None, attachments: Sequence[Path] = (), reference: str | None = None,
+               command: str = "SendEmail") -> str: ...
+
+
+@dataclass(frozen=True)
+class ScriptExtras:
+    """What a script reaches that is neither telephony nor SMS; None = the box has no such part (the verb
+    answers 701, not configured)."""
+
+    email: EmailSender | None = None

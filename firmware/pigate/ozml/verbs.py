@@ -223,11 +223,15 @@ class SendSms(Verb):
 
 @dataclass(frozen=True, kw_only=True)
 class SendEmail(Verb):
+    """Queues a mail and goes on at once (the mail service sends it). (ours) `Attach="recording"` attaches
+    the file of the script's last successful Record."""
+
     TAG: ClassVar[str] = "SendEmail"
     message: str = param("Message", "", main=True)
     recipient: str = param("Recipient", "", required=True)
     sender: str | None = param("Sender")
     subject: str | None = param("Subject")
+    attach: str | None = param("Attach", choices=("recording",))
 
 
 # -- script structure --------------------------------------------------------------------------------

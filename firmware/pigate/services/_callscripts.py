@@ -29,7 +29,7 @@ class CallControl(Protocol):
 class CallScriptServices:
     """ScriptServices for sessions on GSM calls (and for IncomingSMS answers, if the lead wires it there).
 
-    SendEmail, CallSetup and AttendedTransfer are not offered by a GSM gateway with one call per modem:
+    CallSetup and AttendedTransfer are not offered by a GSM gateway with one call per modem:
     they raise 301, which the runner reports as an Error notification before going on.
     """
 
@@ -43,10 +43,6 @@ class CallScriptServices:
             raise SmsDestinationNotFound()
         return self._sms.submit(recipient, text, api_extension=api_extension, sender=sender,
                                 report_url=delivery_report_url)
-
-    def send_email(self, recipient: str, text: str, *, sender: str | None, subject: str | None,
-                   api_extension: str) -> None:
-        raise NotImplementedCommand("SendEmail")
 
     def call(self, dialed: str, *, api_extension: str, caller_id: str | None, caller_display_name: str | None,
              url: str | None, error_url: str | None, response_ozml: str | None, finished_url: str | None,

@@ -312,4 +312,4 @@ class GsmLeg:
         if not pcm or capture.voiced_seconds <= 0:
             return RecordingResult(False)
         saved, url = self._media.shelf.keep(pcm, call_id=self.id, format=format)
-        return RecordingResult(True, round(saved.duration, 3), url)
+        return RecordingResult(True, round(saved.duration, 3), url, str(saved.path))

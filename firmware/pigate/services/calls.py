@@ -33,6 +33,7 @@ from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.notify import AddressPolicy, messages
 from pigate.ozml.leg import COMPLETED, IN_CALL, RINGING
 from pigate.ozml.runner import Runner
+from pigate.ozml.services import ScriptExtras
 from pigate.services._callmodel import (CANCELLED, ERROR, FAILED, INBOUND, NO_ANSWER, OUTBOUND, ActiveCall, CallLine,
                                         CallRecord, CallSettings, connect_failure_state, new_call_id,
                                         outcome_before_answer)
@@ -60,8 +61,9 @@ class CallService:
                  notifications: NotificationsConfig, bus: EventBus, poster: Poster | None, tts: Tts | None,
                  library: MediaLibrary | None, recordings_dir: Path, public_url: Callable[[], str] = lambda: "",
                  sms: SmsSubmitter | None = None, settings: CallSettings = CallSettings(),
+                 extras: ScriptExtras = ScriptExtras(),
                  clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._store, self._bus, self._settings = store, bus, settings
+        self._store, self._bus, self._settings, self._extras = store, bus, settings, extras
         self._clock, self._monotonic = clock, monotonic
         self._lines = {line.name: line for line in lines}
         self._extensions = {e.id: e for e in extensions}
@@ -130,7 +132,7 @@ class CallService:
             self._notify.error(messages.error_from(error, call_id=call_id or record.id), self._notify.error_url(record))
 
         return Runner(leg=leg, services=self.scripts, fetch=self._notify.post_now, on_error=on_error,
-                      api_extension=record.api_extension)
+                      api_extension=record.api_extension, extras=self._extras)
 
     def leg_of(self, call_id: str) -> GsmLeg:
         """The leg of a live call (third-party control); 601 when there is none."""
@@ -420,7 +422,7 @@ class CallService:
 
 def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[str, Any], poster: Poster | None,
                 sms: SmsSubmitter | None, public_url: Callable[[], str],
-                settings: CallSettings | None = None) -> CallService:
+                settings: CallSettings | None = None, extras: ScriptExtras = ScriptExtras()) -> CallService:
     """The service for the configured lines (`modems`: line name -> pigate.modem.Modem, whose config names its
     PCM audio port) with espeak-ng, Play's content folder and URL cache, and recordings under the data directory."""
     data = Path(config.data_dir)
@@ -436,4 +438,4 @@ def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[
     return CallService(store=CallStore(db=db), lines=lines, extensions=config.api_extensions, notifications=n,
                        bus=bus, poster=poster, tts=Tts(cache_dir=data / "cache" / "tts"), library=library,
                        recordings_dir=data / "recordings", public_url=public_url, sms=sms,
-                       settings=settings or CallSettings())
+                       settings=settings or CallSettings(), extras=extras)

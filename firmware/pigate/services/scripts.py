@@ -17,7 +17,7 @@ from pigate.errors import ApiError, NotImplementedCommand, PigateError
 from pigate.notify import messages
 from pigate.ozml.leg import Leg
 from pigate.ozml.runner import Runner
-from pigate.ozml.services import Fetch, ScriptServices
+from pigate.ozml.services import Fetch, ScriptExtras, ScriptServices
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,6 @@ class _ScriptServices:
             raise NotImplementedCommand(verb)
         return self._calls
 
-    def send_email(self, *args: object, **kwargs: object) -> None:
-        self._with_calls("SendEmail").send_email(*args, **kwargs)
-
     def call(self, *args: object, **kwargs: object) -> str:
         return self._with_calls("Call").call(*args, **kwargs)
 
@@ -81,8 +78,9 @@ class DetachedScripts:
     """
 
     def __init__(self, *, submit: Callable[..., str], calls: ScriptServices | None, fetch: Fetch,
-                 error_url: Callable[[str], str], workers: int = 4) -> None:
+                 error_url: Callable[[str], str], workers: int = 4, extras: ScriptExtras = ScriptExtras()) -> None:
         self._calls = calls
+        self._extras = extras
         self._submit = submit
         self._fetch = fetch
         self._error_url = error_url
@@ -102,7 +100,7 @@ class DetachedScripts:
         services = _ScriptServices(calls=self._calls, submit=self._submit,
                                    prefix=f"{script.context}:{script.subject}")
         runner = Runner(leg=None, services=services, fetch=self._fetch, on_error=self._reporter(script),
-                        api_extension=script.api_extension)
+                        api_extension=script.api_extension, extras=self._extras)
         with self._lock:
             if self._closed:
                 return

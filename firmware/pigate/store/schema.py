@@ -134,4 +134,30 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX recordings_call ON recordings(call_id)
         """,
     ),
+    (
+        4,
+        # E-mail (pigate/mail): the durable outbox SendEmail commits to before it answers.
+        """
+        CREATE TABLE email_out (
+            id TEXT PRIMARY KEY,
+            client_ref TEXT,
+            api_extension TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            recipients TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            attachments TEXT NOT NULL DEFAULT '[]',
+            message_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt REAL NOT NULL DEFAULT 0,
+            reason TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL,
+            updated REAL NOT NULL,
+            sent REAL,
+            UNIQUE (api_extension, client_ref)
+        );
+        CREATE INDEX email_out_due ON email_out(state, next_attempt)
+        """,
+    ),
 ]
