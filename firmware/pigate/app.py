@@ -23,6 +23,7 @@ from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
+from pigate.ozml.files import ScriptFiles
 from pigate.ozml.services import ScriptExtras
 from pigate.sdnotify import SystemdNotifier
 from pigate.services import calls as call_service
@@ -97,7 +98,9 @@ class App:
 
     def _script_extras(self) -> ScriptExtras:
         """What scripts reach besides calls and SMS (the mail service started before them)."""
-        return ScriptExtras(email=self.mail if self.mail is not None and self.mail.configured else None)
+        cfg = self.config
+        return ScriptExtras(email=self.mail if self.mail is not None and self.mail.configured else None,
+                            files=ScriptFiles(roots={"content": cfg.content_dir, "recordings": cfg.recordings_dir}))
 
     def _error_url(self, api_extension: str) -> str:
         ext = next((e for e in self.config.api_extensions if e.id == api_extension), None)

@@ -306,6 +306,10 @@ class Config:
     def content_dir(self) -> Path:
         return Path(self.storage.content_dir) if self.storage.content_dir else self.data_dir / "content"
 
+    @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"
+
 
 def parse(text: str, *, source: str = "config") -> Config:
     """Parse TOML text into a validated Config; errors are ConfigError naming the key."""

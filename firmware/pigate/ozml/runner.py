@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from pigate.errors import (ApiError, ConfigNotFound, InappropriateCommand, InvalidParameter, NotifyError, OzmlError,
-                           PigateError)
+from pigate.errors import (ApiError, ConfigNotFound, InappropriateCommand, InvalidParameter, NotifyError,
+                           NotImplementedCommand, OzmlError, PigateError)
 from pigate.notify import messages
 from pigate.ozml import grammar, menu
 from pigate.ozml import verbs as v
@@ -28,7 +28,7 @@ MAX_DETACHED_DELAY = 60.0
 
 # Verbs that can run before a ringing call is answered (everything else answers it first).
 _BEFORE_ANSWER = (v.Reject, v.Forward, v.Hangup, v.GoTo, v.Var, v.Array, v.SendSms, v.SendEmail, v.Call,
-                  v.CallSetup, v.Exit, v.AttendedTransfer)
+                  v.CallSetup, v.Exit, v.AttendedTransfer, v.DeleteFile, v.MoveFile)
 
 
 class Flow(enum.Enum):
@@ -92,7 +92,8 @@ class Runner:
             v.Unhold: self._unhold, v.SendDTMF: self._send_dtmf, v.SendSms: self._send_sms,
             v.SendEmail: self._send_email, v.Call: self._call, v.CallSetup: self._call_setup,
             v.Route: self._route, v.Reject: self._reject, v.Exit: self._exit, v.Var: self._var,
-            v.Array: self._array, v.ForEach: self._for_each,
+            v.Array: self._array, v.ForEach: self._for_each, v.DeleteFile: self._delete_file,
+            v.MoveFile: self._move_file,
         }
 
     # -- entry points -----------------------------------------------------------------------------
@@ -352,6 +353,20 @@ class Runner:
 
     def _call_setup(self, verb: v.CallSetup, frame: Frame) -> Flow:
         self.services.call_setup(verb.caller, verb.callee, error_url=verb.error_url)
+        return Flow.NEXT
+
+    # -- files ------------------------------------------------------------------------------------
+    def _files(self, verb: v.Verb):
+        if self.extras.files is None:
+            raise NotImplementedCommand(verb.TAG)
+        return self.extras.files
+
+    def _delete_file(self, verb: v.DeleteFile, frame: Frame) -> Flow:
+        self._files(verb).delete(verb.path, command=verb.TAG)
+        return Flow.NEXT
+
+    def _move_file(self, verb: v.MoveFile, frame: Frame) -> Flow:
+        self._files(verb).move(verb.source, verb.target, command=verb.TAG)
         return Flow.NEXT
 
     # -- script structure -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable, Protocol, Sequence, runtime_checkable
 
 from pigate.errors import ApiError
+from pigate.ozml.files import ScriptFiles
 from pigate.ozml.leg import Leg
 
 # Posts a notification (form fields) to a URL and returns the answer body (OzML or empty).
@@ -53,3 +54,4 @@ class ScriptExtras:
     answers 701, not configured)."""
 
     email: EmailSender | None = None
+    files: ScriptFiles | None = None

@@ -234,6 +234,25 @@ class SendEmail(Verb):
     attach: str | None = param("Attach", choices=("recording",))
 
 
+# -- files (ours: confined to the content and recordings folders, see pigate.ozml.files) --------------
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteFile(Verb):
+    """`<DeleteFile>recordings/NAME.wav</DeleteFile>`: deletes one file of a script folder."""
+
+    TAG: ClassVar[str] = "DeleteFile"
+    path: str = param("Path", "", required=True, main=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveFile(Verb):
+    """`<MoveFile Source="recordings/NAME.wav" Target="content/greeting.wav"/>`; a Target folder keeps the name."""
+
+    TAG: ClassVar[str] = "MoveFile"
+    source: str = param("Source", "", required=True, main=True)
+    target: str = param("Target", "", required=True)
+
+
 # -- script structure --------------------------------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True)

@@ -437,5 +437,5 @@ def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[
                            decoded=DiskCache(directory=data / "cache" / "audio-decoded", max_bytes=64 << 20))
     return CallService(store=CallStore(db=db), lines=lines, extensions=config.api_extensions, notifications=n,
                        bus=bus, poster=poster, tts=Tts(cache_dir=data / "cache" / "tts"), library=library,
-                       recordings_dir=data / "recordings", public_url=public_url, sms=sms,
+                       recordings_dir=config.recordings_dir, public_url=public_url, sms=sms,
                        settings=settings or CallSettings(), extras=extras)
