@@ -13,6 +13,7 @@ from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.extensions import Extension, ExtensionCommands
 from pigate.api.mail import MailCommands
+from pigate.api.messages import MessageCommands
 from pigate.api.maintenance import MaintenanceCommands
 from pigate.api.ozeki import CommandTable, OzekiApi
 from pigate.api.sms import SmsCommands
@@ -24,6 +25,7 @@ from pigate.httpserver import HttpServer
 from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
 from pigate.ozml.files import ScriptFiles
+from pigate.ozml.mailbox import Mailboxes
 from pigate.ozml.services import ScriptExtras
 from pigate.sdnotify import SystemdNotifier
 from pigate.services import calls as call_service
@@ -78,6 +80,7 @@ class App:
         SmsCommands(service=self.sms).register(self.commands)
         CallCommands(service=self.calls).register(self.commands)
         MailCommands(service=self.mail).register(self.commands)
+        MessageCommands(service=self.sms, extensions=self.config.api_extensions).register(self.commands)
         MaintenanceCommands(modems=self.lines.modems).register(self.commands)
         install_recordings(self.web, service=self.calls, guard=addresses)
         api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users), addresses=addresses,
@@ -100,7 +103,8 @@ class App:
         """What scripts reach besides calls and SMS (the mail service started before them)."""
         cfg = self.config
         return ScriptExtras(email=self.mail if self.mail is not None and self.mail.configured else None,
-                            files=ScriptFiles(roots={"content": cfg.content_dir, "recordings": cfg.recordings_dir}))
+                            files=ScriptFiles(roots={"content": cfg.content_dir, "recordings": cfg.recordings_dir}),
+                            mailboxes=Mailboxes())
 
     def _error_url(self, api_extension: str) -> str:
         ext = next((e for e in self.config.api_extensions if e.id == api_extension), None)

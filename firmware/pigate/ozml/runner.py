@@ -28,7 +28,8 @@ MAX_DETACHED_DELAY = 60.0
 
 # Verbs that can run before a ringing call is answered (everything else answers it first).
 _BEFORE_ANSWER = (v.Reject, v.Forward, v.Hangup, v.GoTo, v.Var, v.Array, v.SendSms, v.SendEmail, v.Call,
-                  v.CallSetup, v.Exit, v.AttendedTransfer, v.DeleteFile, v.MoveFile)
+                  v.CallSetup, v.Exit, v.AttendedTransfer, v.DeleteFile, v.MoveFile,
+                  v.SendMessage, v.SendMsg)
 
 
 class Flow(enum.Enum):
@@ -93,7 +94,8 @@ class Runner:
             v.SendEmail: self._send_email, v.Call: self._call, v.CallSetup: self._call_setup,
             v.Route: self._route, v.Reject: self._reject, v.Exit: self._exit, v.Var: self._var,
             v.Array: self._array, v.ForEach: self._for_each, v.DeleteFile: self._delete_file,
-            v.MoveFile: self._move_file,
+            v.MoveFile: self._move_file, v.SendMessage: self._send_message, v.SendMsg: self._send_msg,
+            v.WaitForMsg: self._wait_for_msg,
         }
 
     # -- entry points -----------------------------------------------------------------------------
@@ -331,6 +333,12 @@ class Runner:
                                delivery_report_url=verb.delivery_report_url)
         return Flow.NEXT
 
+    def _send_message(self, verb: v.SendMessage, frame: Frame) -> Flow:
+        for number in v.recipients_of(verb.recipient):
+            self.services.send_sms(number, verb.message_data, sender=verb.originator,
+                                   api_extension=verb.api_extension or self.api_extension, delivery_report_url=None)
+        return Flow.NEXT
+
     def _send_email(self, verb: v.SendEmail, frame: Frame) -> Flow:
         """Commits the mail and goes on: the mail service's worker talks to the relay, never this session."""
         if self.extras.email is None:
@@ -354,6 +362,32 @@ class Runner:
     def _call_setup(self, verb: v.CallSetup, frame: Frame) -> Flow:
         self.services.call_setup(verb.caller, verb.callee, error_url=verb.error_url)
         return Flow.NEXT
+
+    # -- messages between live scripts ------------------------------------------------------------
+    def _mailboxes(self, verb: v.Verb):
+        if self.extras.mailboxes is None:
+            raise NotImplementedCommand(verb.TAG)
+        return self.extras.mailboxes
+
+    def _send_msg(self, verb: v.SendMsg, frame: Frame) -> Flow:
+        self._mailboxes(verb).send(verb.connection, verb.message)
+        return Flow.NEXT
+
+    def _wait_for_msg(self, verb: v.WaitForMsg, frame: Frame) -> Flow:
+        """Blocks this session only; ends early when the call is over or the session is cancelled."""
+        timeout = verb.timeout if self.leg is not None else min(verb.timeout, MAX_DETACHED_DELAY)
+        leg = self.leg
+
+        def interrupted() -> bool:
+            return self._cancelled.is_set() or (leg is not None and leg.state in ENDED)
+
+        got = self._mailboxes(verb).wait(verb.connection, timeout, interrupted=interrupted)
+        if got is not None:
+            self.scope.values[verb.var] = got
+            return Flow.NEXT
+        if interrupted():
+            return Flow.NEXT  # the block's own check ends the session
+        return self._block(verb.on_timeout, frame)
 
     # -- files ------------------------------------------------------------------------------------
     def _files(self, verb: v.Verb):

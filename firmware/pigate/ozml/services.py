@@ -9,6 +9,7 @@ from typing import Callable, Protocol, Sequence, runtime_checkable
 from pigate.errors import ApiError
 from pigate.ozml.files import ScriptFiles
 from pigate.ozml.leg import Leg
+from pigate.ozml.mailbox import Mailboxes
 
 # Posts a notification (form fields) to a URL and returns the answer body (OzML or empty).
 # The daemon's is pigate.notify's Notifier.post; it raises NotifyError or ForbiddenAddress.
@@ -55,3 +56,4 @@ class ScriptExtras:
 
     email: EmailSender | None = None
     files: ScriptFiles | None = None
+    mailboxes: Mailboxes | None = None

@@ -8,6 +8,7 @@ from typing import ClassVar
 from pigate.ozml.params import children, param
 
 PARTIES = ("caller", "callee", "all")
+VAR_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 DTMF_KEYS = r"[0-9*#A-Da-d]+"
 
 
@@ -221,6 +222,23 @@ class SendSms(Verb):
     delivery_report_url: str | None = param("DeliveryReportURL", aliases=("DelivaryReportURL",))
 
 
+def recipients_of(text: str) -> list[str]:
+    """A recipient list as SendMessage takes it (HTTP and OzML): numbers separated by commas or semicolons."""
+    return [r.strip() for r in text.replace(";", ",").split(",") if r.strip()]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendMessage(Verb):
+    """(ours) SendSms in the SMS Gateway's words: `<SendMessage Recipient="+36..">text</SendMessage>`."""
+
+    TAG: ClassVar[str] = "SendMessage"
+    message_data: str = param("MessageData", "", required=True, main=True, aliases=("Message",))
+    recipient: str = param("Recipient", "", required=True)
+    originator: str | None = param("Originator", aliases=("Sender",))
+    message_type: str = param("MessageType", "sms:text", choices=("sms:text",))
+    api_extension: str | None = param("ApiExtension")
+
+
 @dataclass(frozen=True, kw_only=True)
 class SendEmail(Verb):
     """Queues a mail and goes on at once (the mail service sends it). (ours) `Attach="recording"` attaches
@@ -232,6 +250,29 @@ class SendEmail(Verb):
     sender: str | None = param("Sender")
     subject: str | None = param("Subject")
     attach: str | None = param("Attach", choices=("recording",))
+
+
+# -- messages between live scripts (ours, see pigate.ozml.mailbox) -------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class SendMsg(Verb):
+    """`<SendMsg Connection="supervisor">text</SendMsg>`: leaves a message for a WaitForMsg on that connection."""
+
+    TAG: ClassVar[str] = "SendMsg"
+    connection: str = param("Connection", "", required=True)
+    message: str = param("Message", "", main=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitForMsg(Verb):
+    """Waits up to Timeout seconds for a message on Connection and stores it in the variable Var (`$Var` later);
+    its child commands are the fallback, run only when nothing arrived in time."""
+
+    TAG: ClassVar[str] = "WaitForMsg"
+    connection: str = param("Connection", "", required=True)
+    var: str = param("Var", "", required=True, pattern=VAR_NAME)
+    timeout: float = param("Timeout", 30.0, minimum=0)
+    on_timeout: tuple[Verb, ...] = children("verbs")
 
 
 # -- files (ours: confined to the content and recordings folders, see pigate.ozml.files) --------------
@@ -258,9 +299,6 @@ class MoveFile(Verb):
 @dataclass(frozen=True, kw_only=True)
 class Exit(Verb):
     TAG: ClassVar[str] = "Exit"
-
-
-VAR_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 @dataclass(frozen=True, kw_only=True)
