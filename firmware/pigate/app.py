@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Callable
@@ -11,6 +12,7 @@ import bottle
 from pigate import mail
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
+from pigate.api.configuration import ConfigCommands
 from pigate.api.extensions import Extension, ExtensionCommands
 from pigate.api.mail import MailCommands
 from pigate.api.messages import MessageCommands
@@ -20,6 +22,7 @@ from pigate.api.sms import SmsCommands
 from pigate.board.gpio import make_pins
 from pigate.board.leds import StatusLeds
 from pigate.config import Config
+from pigate.configedit import ConfigEditor, ConfigFile, Section
 from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.lines import Lines
@@ -39,8 +42,10 @@ log = logging.getLogger(__name__)
 class App:
     """The daemon: owns every long-lived part and starts/stops them in dependency order."""
 
-    def __init__(self, *, config: Config, notifier: SystemdNotifier | None = None) -> None:
+    def __init__(self, *, config: Config, notifier: SystemdNotifier | None = None,
+                 config_path: Path | None = None) -> None:
         self.config = config
+        self.config_path = config_path
         self.systemd = notifier or SystemdNotifier()
         self.bus = EventBus()
         self.db: Database | None = None
@@ -76,12 +81,16 @@ class App:
         """The API's commands and routes, over the services start() has made."""
         cfg = self.config.http
         addresses = AddressGuard(allow=cfg.allow, deny=cfg.deny)
-        ExtensionCommands(extensions=self._extensions()).register(self.commands)
+        self._extension_list = self._extensions()
+        ExtensionCommands(extensions=self._extension_list).register(self.commands)
         SmsCommands(service=self.sms).register(self.commands)
         CallCommands(service=self.calls).register(self.commands)
         MailCommands(service=self.mail).register(self.commands)
         MessageCommands(service=self.sms, extensions=self.config.api_extensions).register(self.commands)
         MaintenanceCommands(modems=self.lines.modems).register(self.commands)
+        editor = None if self.config_path is None else ConfigEditor(file=ConfigFile(path=self.config_path),
+                                                                   apply=self._apply_config)
+        ConfigCommands(editor=editor, authenticated=bool(cfg.users)).register(self.commands)
         install_recordings(self.web, service=self.calls, guard=addresses)
         api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users), addresses=addresses,
                        max_request_bytes=cfg.max_request_bytes)
@@ -105,6 +114,18 @@ class App:
         return ScriptExtras(email=self.mail if self.mail is not None and self.mail.configured else None,
                             files=ScriptFiles(roots={"content": cfg.content_dir, "recordings": cfg.recordings_dir}),
                             mailboxes=Mailboxes())
+
+    def _apply_config(self, new: Config, section: Section) -> bool:
+        """A config change made over the API, applied live where the section allows it (API extensions: their
+        URLs and lines); anything else waits for a restart (False)."""
+        if section.type != "ApiExtension":
+            return False
+        self.config = dataclasses.replace(self.config, api_extensions=new.api_extensions)
+        for service in (self.sms, self.calls, self.mail):
+            if service is not None:
+                service.set_extensions(new.api_extensions)
+        self._extension_list[:] = self._extensions()  # ListExtensions reads this list
+        return True
 
     def _error_url(self, api_extension: str) -> str:
         ext = next((e for e in self.config.api_extensions if e.id == api_extension), None)

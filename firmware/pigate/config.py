@@ -320,12 +320,18 @@ def parse(text: str, *, source: str = "config") -> Config:
     return _schema.load(Config, data)
 
 
+def path_of(path: str | os.PathLike[str] | None) -> Path | None:
+    """The file `load(path)` reads: `path`, else /etc/pigate/pigate.toml when present, else None (defaults)."""
+    if path is not None:
+        return Path(path)
+    return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None
+
+
 def load(path: str | os.PathLike[str] | None = None) -> Config:
     """Load `path`; without one, /etc/pigate/pigate.toml when present, else the built-in defaults."""
+    path = path_of(path)
     if path is None:
-        if not SYSTEM_CONFIG.exists():
-            return Config()
-        path = SYSTEM_CONFIG
+        return Config()
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -55,6 +55,9 @@ class MailService:
         self._max_attachment = max_attachment_bytes
         self._loop = WakeableLoop(name="mail", step=self._step)
 
+    def set_extensions(self, extensions: Sequence[ApiExtension]) -> None:
+        self._extensions = {e.id for e in extensions}
+
     @property
     def configured(self) -> bool:
         return self._relay is not None

@@ -139,10 +139,18 @@ class CallService:
         return self._registry.find(call_id).leg
 
     def _extension_for_line(self, line: str) -> str:
-        for ext in self._extensions.values():
+        exts = list(self._extensions.values())  # a snapshot: set_extensions may change the dict meanwhile
+        for ext in exts:
             if line in ext.lines:
                 return ext.id
-        return next((ext.id for ext in self._extensions.values() if not ext.lines), "")
+        return next((ext.id for ext in exts if not ext.lines), "")
+
+    def set_extensions(self, extensions: Sequence[ApiExtension]) -> None:
+        """API extensions changed over the API, applied live (in place: the notifications share the dict)."""
+        new = {e.id: e for e in extensions}
+        self._extensions.update(new)
+        for gone in set(self._extensions) - set(new):
+            self._extensions.pop(gone, None)
 
     # ---- what legs report (CallObserver) -------------------------------------------------------
     def leg_changed(self, call: CallRecord, state: str) -> None:
