@@ -10,6 +10,8 @@ from typing import Callable
 import bottle
 
 from pigate import mail
+from pigate.addressbook import AddressBook, CallerNames, NumberPlan
+from pigate.api.addressbook import AddressBookCommands
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.configuration import ConfigCommands
@@ -35,6 +37,7 @@ from pigate.services import calls as call_service
 from pigate.services import sms as sms_service
 from pigate.services.scripts import DetachedScripts
 from pigate.store import Database
+from pigate.store.addressbook import AddressBookStore
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ class App:
         self.calls: call_service.CallService | None = None
         self.scripts: DetachedScripts | None = None
         self.mail: mail.MailService | None = None
+        self.addressbook: AddressBook | None = None
         # One pins backend for the LEDs and the power key; the gpio one fails here, before anything starts.
         self.pins = make_pins(config.leds.backend)
         self.leds = StatusLeds(pins=self.pins, layout=config.leds.pins, bus=self.bus)
@@ -84,7 +88,8 @@ class App:
         self._extension_list = self._extensions()
         ExtensionCommands(extensions=self._extension_list).register(self.commands)
         SmsCommands(service=self.sms).register(self.commands)
-        CallCommands(service=self.calls).register(self.commands)
+        CallCommands(service=self.calls, names=self._name_of).register(self.commands)
+        AddressBookCommands(book=self.addressbook).register(self.commands)
         MailCommands(service=self.mail).register(self.commands)
         MessageCommands(service=self.sms, extensions=self.config.api_extensions).register(self.commands)
         MaintenanceCommands(modems=self.lines.modems).register(self.commands)
@@ -107,6 +112,10 @@ class App:
                     bottle.abort(403, "Use API from this address is forbidden")
 
             self.web.add_hook("before_request", guard_sim)
+
+    def _name_of(self, number: str) -> str:
+        contact = self.addressbook.lookup(number) if self.addressbook is not None else None
+        return contact.name if contact is not None else ""
 
     def _script_extras(self) -> ScriptExtras:
         """What scripts reach besides calls and SMS (the mail service started before them)."""
@@ -147,14 +156,18 @@ class App:
         self._stoppers.append(self.lines.stop)
         # Built in dependency order (SMS <- calls <- scripts answering SMS notifications), started SMS first;
         # stopped in reverse: scripts, then calls (hanging up live calls on the modems), then SMS.
+        ab = self.config.addressbook
+        self.addressbook = AddressBook(store=AddressBookStore(db=self.db),
+                                       plan=NumberPlan(country_code=ab.country_code, national_prefix=ab.national_prefix))
+        poster = CallerNames(poster=self.notifier, book=self.addressbook)  # CallerName in the notifications
         self.mail = mail.from_config(config=self.config, db=self.db)
         self.mail.start()
         self._stoppers.append(self.mail.stop)
         extras = self._script_extras()
         self.sms = sms_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
-                                           poster=self.notifier, answer_handler=lambda s: self.scripts.submit(s))
+                                           poster=poster, answer_handler=lambda s: self.scripts.submit(s))
         self.calls = call_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
-                                              poster=self.notifier, sms=self.sms,
+                                              poster=poster, sms=self.sms,
                                               public_url=lambda: self.config.http.public_url or self.url,
                                               extras=extras)
         self.scripts = DetachedScripts(submit=self.sms.submit, calls=self.calls.scripts, fetch=self.notifier.post,

@@ -216,6 +216,20 @@ class EmailConfig:
                               "max_attempts >= 1")
 
 
+@dataclass(frozen=True)
+class AddressBookConfig:
+    """How the address book matches numbers, the `[addressbook]` section."""
+
+    country_code: str = ""            # the box's country calling code, e.g. "1" or "36": national forms then match
+    national_prefix: str = "0"        # dialled before an area code at home ("0"; "1" in North America)
+
+    def validate(self, path: str) -> None:
+        if self.country_code and not (self.country_code.isdigit() and 1 <= len(self.country_code) <= 3):
+            raise ConfigError(f"'{path}.country_code' must be 1-3 digits, got {self.country_code!r}")
+        if self.national_prefix and not self.national_prefix.isdigit():
+            raise ConfigError(f"'{path}.national_prefix' must be digits, got {self.national_prefix!r}")
+
+
 BOARD_LEDS = ("power", "network", "activity")  # the status LEDs pigate.board.leds drives
 GPIO_PINS = range(2, 28)  # BCM GPIO 2-27: the 40-pin header's GPIOs
 
@@ -277,6 +291,7 @@ class Config:
     board: BoardConfig = field(default_factory=BoardConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
+    addressbook: AddressBookConfig = field(default_factory=AddressBookConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     def validate(self, path: str) -> None:
