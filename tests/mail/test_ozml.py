@@ -99,3 +99,33 @@ def test_attach_without_a_recording_is_reported(gateway_with_mail, relay):
     error = gateway.app.wait("/errors")[0]
     assert (error["Code"], error["Message"]) == ("302", "Missing or invalid parameter 'Attach' for command 'SendEmail'")
     assert mail.list()[0] == 0
+
+
+def test_an_sms_answer_run_twice_sends_its_mail_once(tmp_path, relay, relay_port):
+    """The SMS service posts IncomingSMS at least once; its answer's SendEmail must still be one mail."""
+    from pigate.services.scripts import DetachedScript, DetachedScripts
+    from pigate.store import Database
+
+    relay.start()
+    db = Database(path=tmp_path / "pigate.db")
+    mail = MailService(store=EmailStore(db=db), relay=SmtpRelay(host="127.0.0.1", port=relay_port, starttls=False),
+                       spool=tmp_path / "spool", default_sender="box@gw.example", extensions=[ApiExtension()])
+    mail.start()
+    scripts = DetachedScripts(submit=lambda *a, **k: "sms", calls=None, fetch=lambda url, fields: "",
+                              error_url=lambda ext: "", workers=1, extras=ScriptExtras(email=mail))
+    try:
+        answer = DetachedScript(context="IncomingSMS", api_extension="9999", subject="sms-1",
+                                ozml="<Response><SendEmail Recipient='ops@example.org'>got an SMS</SendEmail></Response>")
+        scripts.submit(answer)
+        scripts.submit(answer)                      # the same notification answered again
+        scripts.submit(DetachedScript(context="IncomingSMS", api_extension="9999", subject="sms-2",
+                                      ozml="<Response><SendEmail Recipient='ops@example.org'>marker</SendEmail>"
+                                           "</Response>"))
+        relay.wait(2)                               # one worker: both runs of sms-1 are over by now
+        wait_for(lambda: mail.list(states=["sent"])[0] == 2, what="both mails sent")
+        assert [m.get_content().strip() for _, _, m in relay.messages] == ["got an SMS", "marker"]
+        assert mail.list()[0] == 2
+    finally:
+        scripts.stop()
+        mail.stop()
+        db.close()

@@ -7,6 +7,7 @@ cannot make a thread each; the rest wait their turn in order.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from pigate.errors import ApiError, NotImplementedCommand, PigateError
 from pigate.notify import messages
 from pigate.ozml.leg import Leg
 from pigate.ozml.runner import Runner
-from pigate.ozml.services import Fetch, ScriptExtras, ScriptServices
+from pigate.ozml.services import EmailSender, Fetch, ScriptExtras, ScriptServices
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,19 @@ class _ScriptServices:
         return self._with_calls("third-party call control").find_leg(call_id, party=party)
 
 
+class _ReferencedEmail:
+    """The mail service for one detached script: each SendEmail carries a reference derived from the script,
+    so a notification posted twice (see _ScriptServices) does not send its mails twice."""
+
+    def __init__(self, *, email: EmailSender, prefix: str) -> None:
+        self._email, self._prefix, self._count = email, prefix, 0
+
+    def submit(self, recipients: str, text: str, **kwargs: object) -> str:
+        self._count += 1
+        kwargs["reference"] = f"{self._prefix}:mail:{self._count}"
+        return self._email.submit(recipients, text, **kwargs)  # type: ignore[arg-type]
+
+
 class DetachedScripts:
     """Runs DetachedScripts through the OzML runner; errors become Error notifications to the error URL.
 
@@ -97,10 +111,13 @@ class DetachedScripts:
             self._pool.submit(self._run, script)
 
     def _run(self, script: DetachedScript) -> None:
-        services = _ScriptServices(calls=self._calls, submit=self._submit,
-                                   prefix=f"{script.context}:{script.subject}")
+        prefix = f"{script.context}:{script.subject}"
+        services = _ScriptServices(calls=self._calls, submit=self._submit, prefix=prefix)
+        extras = self._extras
+        if extras.email is not None:
+            extras = dataclasses.replace(extras, email=_ReferencedEmail(email=extras.email, prefix=prefix))
         runner = Runner(leg=None, services=services, fetch=self._fetch, on_error=self._reporter(script),
-                        api_extension=script.api_extension, extras=self._extras)
+                        api_extension=script.api_extension, extras=extras)
         with self._lock:
             if self._closed:
                 return
