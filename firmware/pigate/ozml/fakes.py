@@ -16,6 +16,7 @@ from typing import Callable
 
 from pigate.errors import CallNotFound
 from pigate.ozml.leg import COMPLETED, ENDED, HOLD, IN_CALL, RINGING, TRANSFERRED, Leg, RecordingResult
+from pigate.ozml.services import CallFate
 
 FOREVER_REPEATS = 10  # a repeated Play without Timeout stands for this many plays
 
@@ -260,6 +261,7 @@ class FakeServices:
     attended: list[tuple[str, str]] = field(default_factory=list)
     legs: dict[str, Leg] = field(default_factory=dict)
     fail: dict[str, Exception] = field(default_factory=dict)
+    fates: list[CallFate] = field(default_factory=list)  # what successive call_fate polls report; the last repeats
 
     def _maybe_fail(self, method: str) -> None:
         if method in self.fail:
@@ -277,6 +279,12 @@ class FakeServices:
         self._maybe_fail("call")
         self.calls.append(dict(dialed=dialed, **kw))
         return f"call-{len(self.calls)}"
+
+    def call_fate(self, call_id: str) -> CallFate | None:
+        """The next of `fates` (the last one repeats); without any, an answered call that is over."""
+        if not self.fates:
+            return CallFate("Completed", "CalleeHungUp", True, True)
+        return self.fates.pop(0) if len(self.fates) > 1 else self.fates[0]
 
     def call_setup(self, caller: str, callee: str, *, error_url: str | None) -> str:
         self._maybe_fail("call_setup")

@@ -12,7 +12,7 @@ _VERB_CLASSES: tuple[type[v.Verb], ...] = (
     v.Delay, v.Speak, v.Play, v.Beep, v.Record, v.UserInput, v.GoTo, v.BlindTransfer, v.AttendedTransfer,
     v.Forward, v.ForwardCall, v.Hangup, v.Hold, v.Unhold, v.SendDTMF, v.SendSms, v.SendEmail, v.Call,
     v.CallSetup, v.Route, v.Reject, v.Exit, v.Var, v.Array, v.ForEach, v.DeleteFile, v.MoveFile,
-    v.SendMessage, v.SendMsg, v.WaitForMsg,
+    v.SendMessage, v.SendMsg, v.WaitForMsg, v.Request,
 )
 
 # lower-cased element name -> verb class (element names are matched case-insensitively).
@@ -21,6 +21,7 @@ VERBS: Mapping[str, type[v.Verb]] = MappingProxyType({cls.TAG.lower(): cls for c
 # Elements that exist only inside a particular parent.
 STRUCTURE_PARENTS: Mapping[str, str] = MappingProxyType({
     "initialcommands": "userinput", "inputs": "userinput", "input": "inputs", "item": "array",
+    **{name.lower(): "request" for name in v.REQUEST_HANDLERS},
 })
 
 # verb class (and Input) -> its attributes.
@@ -47,7 +48,7 @@ STRUCTURAL_VERBS = frozenset({"Var", "Array", "ForEach", "Exit", "Beep", "Delay"
 
 # (ours) The commands of the Ozeki list without a published context: allowed where an API extension's own
 # scripts run (calls and message answers), not in third-party control.
-OUR_VERBS = frozenset({"DeleteFile", "MoveFile", "SendMessage", "SendMsg", "WaitForMsg"})
+OUR_VERBS = frozenset({"DeleteFile", "MoveFile", "SendMessage", "SendMsg", "WaitForMsg", "Request"})
 
 # Notification name -> the verbs its answer may hold. "ThirdPartyRecordCompleted" is the RecordCompleted
 # that answers the HTTP Record command on any call (the seed lists it with the third-party verbs); plain

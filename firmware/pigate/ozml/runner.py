@@ -25,11 +25,13 @@ MAX_HOPS = 10
 MAX_MENU_ROUNDS = 20
 # A Delay in a script without a call (an answer about an SMS) is capped: nobody can hang up on it.
 MAX_DETACHED_DELAY = 60.0
+# How often Request looks at the call it placed.
+REQUEST_POLL = 0.1
 
 # Verbs that can run before a ringing call is answered (everything else answers it first).
 _BEFORE_ANSWER = (v.Reject, v.Forward, v.Hangup, v.GoTo, v.Var, v.Array, v.SendSms, v.SendEmail, v.Call,
                   v.CallSetup, v.Exit, v.AttendedTransfer, v.DeleteFile, v.MoveFile,
-                  v.SendMessage, v.SendMsg)
+                  v.SendMessage, v.SendMsg, v.Request)
 
 
 class Flow(enum.Enum):
@@ -95,7 +97,7 @@ class Runner:
             v.Route: self._route, v.Reject: self._reject, v.Exit: self._exit, v.Var: self._var,
             v.Array: self._array, v.ForEach: self._for_each, v.DeleteFile: self._delete_file,
             v.MoveFile: self._move_file, v.SendMessage: self._send_message, v.SendMsg: self._send_msg,
-            v.WaitForMsg: self._wait_for_msg,
+            v.WaitForMsg: self._wait_for_msg, v.Request: self._request,
         }
 
     # -- entry points -----------------------------------------------------------------------------
@@ -358,6 +360,41 @@ class Runner:
                            error_url=verb.error_url, response_ozml=verb.response_ozml,
                            finished_url=verb.finished_url, ring_time=verb.ring_time)
         return Flow.NEXT
+
+    def _request(self, verb: v.Request, frame: Frame) -> Flow:
+        """Place the call (its answered script is OnAnswered, or RequestOzML), then follow it to its end and run
+        the handler of its fate here. A call that cannot be placed runs OnError (reported when there is none)."""
+        ozml = self.scope.substitute(verb.request_ozml or f"<Response>{verb.answered_ozml}</Response>")
+        try:
+            call_id = self.services.call(
+                verb.dialed_address, api_extension=verb.extension_address or self.api_extension,
+                caller_id=verb.caller_phone_number, caller_display_name=verb.caller_display_name, url=None,
+                error_url=None, response_ozml=ozml, finished_url=None, ring_time=verb.ring_time)
+        except ApiError as exc:
+            if not verb.has("OnError"):
+                raise
+            log.info("%s: Request to %s failed: %s", self._call_id() or "OzML", verb.dialed_address, exc)
+            return self._block(verb.handler("OnError"), frame)
+        flow = self._block(verb.handler("OnSetup"), frame)
+        rang = False
+        fate = None
+        while flow is Flow.NEXT:
+            if self._cancelled.is_set() or (self.leg is not None and self.leg.state in ENDED and self._owned):
+                return Flow.NEXT  # the block's own checks end the session
+            fate = self.services.call_fate(call_id)
+            if fate is None or fate.ended:
+                break
+            if not rang and fate.state == RINGING:
+                rang = True
+                flow = self._block(verb.handler("OnRinging"), frame)
+                continue
+            self._cancelled.wait(REQUEST_POLL)
+        if flow is not Flow.NEXT:
+            return flow
+        if fate is not None and fate.answered:
+            return self._block(verb.handler("OnCompleted"), frame)
+        busy = fate is not None and "Busy" in (fate.state, fate.result)
+        return self._block(verb.handler("OnBusy" if busy and verb.has("OnBusy") else "OnError"), frame)
 
     def _call_setup(self, verb: v.CallSetup, frame: Frame) -> Flow:
         self.services.call_setup(verb.caller, verb.callee, error_url=verb.error_url)

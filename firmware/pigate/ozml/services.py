@@ -19,6 +19,17 @@ Fetch = Callable[[str, dict[str, str]], str]
 OnError = Callable[[ApiError, str], None]
 
 
+@dataclass(frozen=True)
+class CallFate:
+    """Where a call placed by a script stands: its call state, how it ended (a ListCallHistory State such as
+    Busy or CalleeHungUp; "" while live), whether it was answered, whether it is over."""
+
+    state: str
+    result: str = ""
+    answered: bool = False
+    ended: bool = False
+
+
 @runtime_checkable
 class ScriptServices(Protocol):
     """Implemented by the daemon's services; every method may raise an ApiError (reported, script goes on)."""
@@ -31,6 +42,9 @@ class ScriptServices(Protocol):
              url: str | None, error_url: str | None, response_ozml: str | None, finished_url: str | None,
              ring_time: int) -> str:
         """Start a new outbound call from `api_extension` (it runs its own session); returns its call id."""
+
+    def call_fate(self, call_id: str) -> CallFate | None:
+        """How a call placed with `call` is doing (None: no such call)."""
 
     def call_setup(self, caller: str, callee: str, *, error_url: str | None) -> str:
         """Connect two numbers to each other; returns the call id."""

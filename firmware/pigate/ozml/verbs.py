@@ -194,6 +194,33 @@ class CallSetup(Verb):
     error_url: str | None = param("ErrorUrl")
 
 
+REQUEST_HANDLERS = ("OnSetup", "OnRinging", "OnAnswered", "OnBusy", "OnError", "OnCompleted")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request(Verb):
+    """Calls DialedAddress and runs the handler matching the call's fate: OnSetup once the call is placed,
+    OnRinging while it rings, OnAnswered as the answered call's own script (`answered_ozml`, also
+    RequestOzML), OnBusy, OnError (no answer, refused, no free line), OnCompleted after an answered call ended.
+    The session waits for the call's end (at most RingTime for the answer)."""
+
+    TAG: ClassVar[str] = "Request"
+    dialed_address: str = param("DialedAddress", "", required=True)
+    extension_address: str | None = param("ExtensionAddress")
+    caller_phone_number: str | None = param("CallerPhoneNumber")
+    caller_display_name: str | None = param("CallerDisplayName")
+    ring_time: int = param("RingTime", 120, minimum=1)
+    request_ozml: str | None = param("RequestOzML")
+    handlers: tuple[tuple[str, tuple[Verb, ...]], ...] = children("handlers")
+    answered_ozml: str = ""
+
+    def handler(self, name: str) -> tuple[Verb, ...]:
+        return next((verbs for key, verbs in self.handlers if key == name), ())
+
+    def has(self, name: str) -> bool:
+        return any(key == name for key, _ in self.handlers)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Route(Verb):
     """The routing decision answering RoutingInterception; a blank Destination rejects the call."""

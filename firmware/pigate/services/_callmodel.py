@@ -20,6 +20,7 @@ DIRECTIONS = ("Internal", "External", INBOUND, OUTBOUND)
 # How a call ended, as ListCallHistory's State says it (Ozeki's names where it has them).
 CALLER_HANG_UP, CALLEE_HUNG_UP, TRANSFER_COMPLETED = "CallerHangUp", "CalleeHungUp", "TransferCompleted"
 REJECTED, NO_ANSWER, FAILED = "Rejected", "NoAnswer", "Failed"
+ANSWERED_RESULTS = frozenset({CALLER_HANG_UP, CALLEE_HUNG_UP, TRANSFER_COMPLETED})  # how answered calls end
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 5

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from pigate.errors import NotImplementedCommand, SmsDestinationNotFound
 from pigate.ozml.leg import Leg
+from pigate.ozml.services import CallFate
 
 
 class SmsSubmitter(Protocol):
@@ -24,6 +25,8 @@ class CallControl(Protocol):
              ring_time: int | None = None) -> str: ...
 
     def leg_of(self, call_id: str) -> Leg: ...
+
+    def fate(self, call_id: str) -> CallFate | None: ...
 
 
 class CallScriptServices:
@@ -50,6 +53,9 @@ class CallScriptServices:
         return self._calls.call(dialed, api_extension=api_extension, caller_id=caller_id,
                                 caller_display_name=caller_display_name, url=url, error_url=error_url,
                                 response_ozml=response_ozml, finished_url=finished_url, ring_time=ring_time)
+
+    def call_fate(self, call_id: str) -> CallFate | None:
+        return self._calls.fate(call_id)
 
     def call_setup(self, caller: str, callee: str, *, error_url: str | None) -> str:
         raise NotImplementedCommand("CallSetup")

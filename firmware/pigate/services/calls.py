@@ -33,8 +33,8 @@ from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.notify import AddressPolicy, messages
 from pigate.ozml.leg import COMPLETED, IN_CALL, RINGING
 from pigate.ozml.runner import Runner
-from pigate.ozml.services import ScriptExtras
-from pigate.services._callmodel import (CANCELLED, ERROR, FAILED, INBOUND, NO_ANSWER, OUTBOUND, ActiveCall, CallLine,
+from pigate.ozml.services import CallFate, ScriptExtras
+from pigate.services._callmodel import (ANSWERED_RESULTS, CANCELLED, ERROR, FAILED, INBOUND, NO_ANSWER, OUTBOUND, ActiveCall, CallLine,
                                         CallRecord, CallSettings, connect_failure_state, new_call_id,
                                         outcome_before_answer)
 from pigate.services._callcontrol import ThirdPartyControl
@@ -423,6 +423,17 @@ class CallService:
     def history(self, flt: HistoryFilter = HistoryFilter(), *, offset: int = 0,
                 limit: int = 20) -> tuple[int, list[HistoryRow]]:
         return self._store.history(flt, offset=offset, limit=limit)
+
+    def fate(self, call_id: str) -> CallFate | None:
+        """How a call stands, live or from its history row (OzML's Request follows its calls with this)."""
+        live = self._registry.get(call_id)
+        if live is not None:
+            rec = live.record.snapshot()
+            return CallFate(rec.state, rec.result, rec.answered is not None, not rec.live)
+        row = self._store.get_history(call_id)
+        if row is None:
+            return None
+        return CallFate(row.state, row.result, row.result in ANSWERED_RESULTS, True)
 
     def recording_path(self, name: str) -> Path | None:
         return self.shelf.path_of(name)

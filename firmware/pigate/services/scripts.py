@@ -61,6 +61,9 @@ class _ScriptServices:
     def call(self, *args: object, **kwargs: object) -> str:
         return self._with_calls("Call").call(*args, **kwargs)
 
+    def call_fate(self, call_id: str):
+        return self._with_calls("Request").call_fate(call_id)
+
     def call_setup(self, *args: object, **kwargs: object) -> str:
         return self._with_calls("CallSetup").call_setup(*args, **kwargs)
 
