@@ -215,6 +215,11 @@ class FakeLeg:
         self._note("beep")
         self.keypad.sleep(0.3)
 
+    def play_pcm(self, pcm: bytes) -> None:
+        seconds = len(pcm) / 16000
+        self._note("tone", f"{seconds:.2f}")
+        self.keypad.sleep(seconds)
+
     def send_dtmf(self, keys: str) -> None:
         self._note("send-dtmf", keys)
         self.keypad.sleep(0.1 * len(keys))

@@ -11,6 +11,7 @@ from typing import Callable
 
 from pigate.errors import (ApiError, ConfigNotFound, InappropriateCommand, InvalidParameter, NotifyError,
                            NotImplementedCommand, OzmlError, PigateError)
+from pigate.alarm import receiver as alarm_receiver
 from pigate.notify import messages
 from pigate.ozml import grammar, menu
 from pigate.ozml import verbs as v
@@ -98,6 +99,7 @@ class Runner:
             v.Array: self._array, v.ForEach: self._for_each, v.DeleteFile: self._delete_file,
             v.MoveFile: self._move_file, v.SendMessage: self._send_message, v.SendMsg: self._send_msg,
             v.WaitForMsg: self._wait_for_msg, v.Request: self._request,
+            v.ReceiveAlarmNotification: self._receive_alarm,
         }
 
     # -- entry points -----------------------------------------------------------------------------
@@ -395,6 +397,22 @@ class Runner:
             return self._block(verb.handler("OnCompleted"), frame)
         busy = fate is not None and "Busy" in (fate.state, fate.result)
         return self._block(verb.handler("OnBusy" if busy and verb.has("OnBusy") else "OnError"), frame)
+
+    def _receive_alarm(self, verb: v.ReceiveAlarmNotification, frame: Frame) -> Flow:
+        leg = self._leg(verb)
+
+        def post(event) -> None:
+            fields = messages.alarm_notification(
+                call_id=leg.id, caller=leg.caller, account=event.account, message_type=event.message_type,
+                qualifier=event.qualifier, kind=event.kind, event_code=event.event_code, partition=event.partition,
+                zone=event.zone, raw=event.raw)
+            try:
+                self.fetch(verb.url, fields)
+            except (ApiError, NotifyError) as exc:
+                log.warning("%s: AlarmNotification to %s failed: %s", leg.id, verb.url, exc)
+
+        alarm_receiver.receive(leg, on_event=post, wait=verb.timeout, stopped=self._cancelled.is_set)
+        return Flow.NEXT
 
     def _call_setup(self, verb: v.CallSetup, frame: Frame) -> Flow:
         self.services.call_setup(verb.caller, verb.callee, error_url=verb.error_url)

@@ -194,6 +194,17 @@ class CallSetup(Verb):
     error_url: str | None = param("ErrorUrl")
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReceiveAlarmNotification(Verb):
+    """(ours) Acts as a Contact ID alarm receiver on this call: handshake, each valid 16-digit block
+    acknowledged with a kissoff and posted to Url as an AlarmNotification, until the panel hangs up or nothing
+    comes for Timeout seconds."""
+
+    TAG: ClassVar[str] = "ReceiveAlarmNotification"
+    url: str = param("Url", "", required=True, main=True)
+    timeout: float = param("Timeout", 10.0, minimum=1)
+
+
 REQUEST_HANDLERS = ("OnSetup", "OnRinging", "OnAnswered", "OnBusy", "OnError", "OnCompleted")
 
 

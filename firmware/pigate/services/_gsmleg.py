@@ -258,6 +258,10 @@ class GsmLeg:
         if self.call.live:
             self._play_pcm(beep_pcm(), False)
 
+    def play_pcm(self, pcm: bytes) -> None:
+        if self.call.live:
+            self._play_pcm(pcm, False)
+
     def _play_pcm(self, pcm: bytes, interruptible: bool, *, limit: float | None = None) -> bool:
         """Play and wait; False when a key (if interruptible) or the end of the call cut it short."""
         seconds = len(pcm) / 16000
