@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, get_args, get_origin
 
-import tomlkit
-from tomlkit.exceptions import TOMLKitError
-
 from pigate import config as config_mod
 from pigate.errors import ConfigAlreadyExists, ConfigError, ConfigNotFound, InvalidConfig
 
@@ -52,6 +49,13 @@ SECTIONS: tuple[Section, ...] = (
     Section("SipAccount", ("sip", "accounts"), config_mod.SipAccount, "id", live=False, secrets=("password",)),
 )
 MASK = "********"
+
+
+def _tomlkit():
+    # Imported on first use (an edit over the API), not at every start of the daemon.
+    import tomlkit
+
+    return tomlkit
 
 
 def section(type_name: str) -> Section:
@@ -104,10 +108,12 @@ class ConfigFile:
     def backup(self) -> Path:
         return self.path.with_name(self.path.name + ".bak")
 
-    def read(self) -> tomlkit.TOMLDocument:
+    def read(self) -> Any:
+        """The file as a tomlkit document (comments and layout kept)."""
+        tomlkit = _tomlkit()
         try:
             return tomlkit.parse(self.path.read_text(encoding="utf-8")) if self.path.exists() else tomlkit.document()
-        except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
+        except (OSError, UnicodeDecodeError, tomlkit.exceptions.TOMLKitError) as exc:
             raise ConfigError(f"cannot read {self.path}: {exc}") from exc
 
     def write(self, text: str) -> None:
@@ -166,7 +172,7 @@ class ConfigEditor:
         self._lock = threading.Lock()
 
     def current(self) -> config_mod.Config:
-        return self._parse(tomlkit.dumps(self.file.read()), None)
+        return self._parse(_tomlkit().dumps(self.file.read()), None)
 
     def get(self, type_name: str, key: str = "") -> tuple[Section, list[Any]]:
         sec = section(type_name)
@@ -184,10 +190,10 @@ class ConfigEditor:
             raise InvalidConfig(sec.type, detail=f"'{sec.key}' is required")
         with self._lock:
             doc = self.file.read()
-            items = self._items(doc, sec, create=True)
+            items = self._items(doc, sec)
             if any(str(t.get(sec.key, "")) == key for t in items):
                 raise ConfigAlreadyExists()
-            table = tomlkit.table()
+            table = _tomlkit().table()
             for name, raw in values.items():
                 table[name] = self._value(sec, name, raw)
             items.append(table)
@@ -197,7 +203,7 @@ class ConfigEditor:
         sec = section(type_name)
         with self._lock:
             doc = self.file.read()
-            table = self._find(self._items(doc, sec, create=True), sec, key)
+            table = self._find(self._items(doc, sec), sec, key)
             for name, raw in values.items():
                 table[name] = self._value(sec, name, raw)
             for name in unset:
@@ -211,7 +217,7 @@ class ConfigEditor:
         sec = section(type_name)
         with self._lock:
             doc = self.file.read()
-            items = self._items(doc, sec, create=True)
+            items = self._items(doc, sec)
             table = self._find(items, sec, key)
             items.remove(table)
             return self._commit(doc, sec, None)
@@ -223,9 +229,10 @@ class ConfigEditor:
         except ConfigError as exc:
             raise InvalidConfig(sec.type, detail=f"{'.'.join(sec.path)}: {exc}") from exc
 
-    def _items(self, doc: tomlkit.TOMLDocument, sec: Section, *, create: bool) -> Any:
+    def _items(self, doc: Any, sec: Section) -> Any:
         """The section's array of tables; when the file has none, the built-in defaults written out first (an
         added entry must not silently replace the default one the daemon runs with)."""
+        tomlkit = _tomlkit()
         parent: Any = doc
         for part in sec.path[:-1]:
             if part not in parent:
@@ -253,8 +260,8 @@ class ConfigEditor:
         except ConfigError as exc:
             raise InvalidConfig(sec.type if sec else "config", detail=str(exc)) from exc
 
-    def _commit(self, doc: tomlkit.TOMLDocument, sec: Section, key: str | None) -> Change:
-        text = tomlkit.dumps(doc)
+    def _commit(self, doc: Any, sec: Section, key: str | None) -> Change:
+        text = _tomlkit().dumps(doc)
         new = self._parse(text, sec)       # exactly what `pigate config check` would say of the new file
         self.file.write(text)
         log.info("config: %s %s changed in %s", sec.type, key or "(removed)", self.file.path)

@@ -7,8 +7,6 @@ import io
 from dataclasses import dataclass, field
 from typing import Iterable
 
-import vobject
-
 CSV_COLUMNS = ("name", "numbers", "email", "organization", "note")
 
 
@@ -27,7 +25,15 @@ class NewContact:
     book: str = field(default="", compare=False)
 
 
+def _vobject():
+    # Imported on first use: vobject (and dateutil under it) costs the daemon's start-up ~40 ms, a Pi's more.
+    import vobject
+
+    return vobject
+
+
 def from_vcards(text: str) -> list[NewContact]:
+    vobject = _vobject()
     try:
         cards = list(vobject.readComponents(text, ignoreUnreadable=False))
     except Exception as exc:  # vobject raises ParseError and plain ValueErrors alike
@@ -58,6 +64,7 @@ def _first(contents: dict, key: str) -> str:
 
 
 def to_vcards(contacts: Iterable[NewContact]) -> str:
+    vobject = _vobject()
     parts = []
     for c in contacts:
         card = vobject.vCard()
