@@ -12,6 +12,7 @@ import bottle
 from pigate import mail
 from pigate.addressbook import AddressBook, CallerNames, NumberPlan
 from pigate.api.addressbook import AddressBookCommands
+from pigate.api.alarm import AlarmCommands
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.configuration import ConfigCommands
@@ -90,6 +91,7 @@ class App:
         SmsCommands(service=self.sms).register(self.commands)
         CallCommands(service=self.calls, names=self._name_of).register(self.commands)
         AddressBookCommands(book=self.addressbook).register(self.commands)
+        AlarmCommands(calls=self.calls).register(self.commands)
         MailCommands(service=self.mail).register(self.commands)
         MessageCommands(service=self.sms, extensions=self.config.api_extensions).register(self.commands)
         MaintenanceCommands(modems=self.lines.modems).register(self.commands)

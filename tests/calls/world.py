@@ -14,6 +14,7 @@ from typing import Callable
 
 import bottle
 
+from pigate.api.alarm import AlarmCommands
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.ozeki import CommandTable, OzekiApi
@@ -207,6 +208,7 @@ def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: La
     stoppers.append(service.stop)
     table = CommandTable()
     CallCommands(service=service).register(table)
+    AlarmCommands(calls=service).register(table)
     web = bottle.Bottle()
     OzekiApi(commands=table, users=UserGuard(users=[]), addresses=AddressGuard()).install(web)
     install_recordings(web, service=service)

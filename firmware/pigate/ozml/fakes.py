@@ -220,6 +220,11 @@ class FakeLeg:
         self._note("tone", f"{seconds:.2f}")
         self.keypad.sleep(seconds)
 
+    def hear(self, seconds: float) -> bytes:
+        """Silence (the fake has no far end that makes sounds), after `seconds` of virtual time."""
+        self.keypad.sleep(seconds)
+        return bytes(2 * int(8000 * seconds))
+
     def send_dtmf(self, keys: str) -> None:
         self._note("send-dtmf", keys)
         self.keypad.sleep(0.1 * len(keys))

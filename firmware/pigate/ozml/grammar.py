@@ -13,6 +13,7 @@ _VERB_CLASSES: tuple[type[v.Verb], ...] = (
     v.Forward, v.ForwardCall, v.Hangup, v.Hold, v.Unhold, v.SendDTMF, v.SendSms, v.SendEmail, v.Call,
     v.CallSetup, v.Route, v.Reject, v.Exit, v.Var, v.Array, v.ForEach, v.DeleteFile, v.MoveFile,
     v.SendMessage, v.SendMsg, v.WaitForMsg, v.Request, v.ReceiveAlarmNotification,
+    v.SendAlarmNotification,
 )
 
 # lower-cased element name -> verb class (element names are matched case-insensitively).
@@ -49,7 +50,7 @@ STRUCTURAL_VERBS = frozenset({"Var", "Array", "ForEach", "Exit", "Beep", "Delay"
 # (ours) The commands of the Ozeki list without a published context: allowed where an API extension's own
 # scripts run (calls and message answers), not in third-party control.
 OUR_VERBS = frozenset({"DeleteFile", "MoveFile", "SendMessage", "SendMsg", "WaitForMsg", "Request",
-                       "ReceiveAlarmNotification"})
+                       "ReceiveAlarmNotification", "SendAlarmNotification"})
 
 # Notification name -> the verbs its answer may hold. "ThirdPartyRecordCompleted" is the RecordCompleted
 # that answers the HTTP Record command on any call (the seed lists it with the third-party verbs); plain

@@ -85,6 +85,9 @@ class Leg(Protocol):
     def play_pcm(self, pcm: bytes) -> None:
         """Play raw 8 kHz 16-bit mono audio (generated tones) to the end or until the call ends."""
 
+    def hear(self, seconds: float) -> bytes:
+        """The far end's audio (8 kHz 16-bit mono) over the next `seconds`; less when the call ends."""
+
     def send_dtmf(self, keys: str) -> None: ...
 
     def record(self, *, format: str = "mp3", duration: float | None = None, inactivity: float | None = None,

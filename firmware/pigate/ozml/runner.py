@@ -11,7 +11,9 @@ from typing import Callable
 
 from pigate.errors import (ApiError, ConfigNotFound, InappropriateCommand, InvalidParameter, NotifyError,
                            NotImplementedCommand, OzmlError, PigateError)
+from pigate.alarm import contactid
 from pigate.alarm import receiver as alarm_receiver
+from pigate.alarm import sender as alarm_sender
 from pigate.notify import messages
 from pigate.ozml import grammar, menu
 from pigate.ozml import verbs as v
@@ -99,7 +101,7 @@ class Runner:
             v.Array: self._array, v.ForEach: self._for_each, v.DeleteFile: self._delete_file,
             v.MoveFile: self._move_file, v.SendMessage: self._send_message, v.SendMsg: self._send_msg,
             v.WaitForMsg: self._wait_for_msg, v.Request: self._request,
-            v.ReceiveAlarmNotification: self._receive_alarm,
+            v.ReceiveAlarmNotification: self._receive_alarm, v.SendAlarmNotification: self._send_alarm,
         }
 
     # -- entry points -----------------------------------------------------------------------------
@@ -412,6 +414,23 @@ class Runner:
                 log.warning("%s: AlarmNotification to %s failed: %s", leg.id, verb.url, exc)
 
         alarm_receiver.receive(leg, on_event=post, wait=verb.timeout, stopped=self._cancelled.is_set)
+        return Flow.NEXT
+
+    def _send_alarm(self, verb: v.SendAlarmNotification, frame: Frame) -> Flow:
+        leg = self._leg(verb)
+        block = contactid.encode_block(verb.account, verb.event_code, qualifier=verb.qualifier,
+                                       partition=verb.partition, zone=verb.zone)
+        report = alarm_sender.send(leg, [block])
+        ok = bool(report.acknowledged)
+        log.info("%s: Contact ID %s %s", leg.id, block, "acknowledged" if ok else "not acknowledged")
+        if verb.finished_url:
+            fields = messages.alarm_notification_sent(call_id=leg.id, account=verb.account.upper(),
+                                                      event_code=verb.event_code.upper(), acknowledged=ok,
+                                                      attempts=report.attempts)
+            try:
+                self.fetch(verb.finished_url, fields)
+            except (ApiError, NotifyError) as exc:
+                log.warning("%s: AlarmNotificationSent to %s failed: %s", leg.id, verb.finished_url, exc)
         return Flow.NEXT
 
     def _call_setup(self, verb: v.CallSetup, frame: Frame) -> Flow:

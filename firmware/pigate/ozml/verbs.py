@@ -205,6 +205,20 @@ class ReceiveAlarmNotification(Verb):
     timeout: float = param("Timeout", 10.0, minimum=1)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SendAlarmNotification(Verb):
+    """(ours) Acts as an alarm panel on this call (one the box placed to a receiver): waits for the handshake,
+    sends one Contact ID block and waits for its kissoff (up to 4 attempts); the outcome goes to FinishedUrl."""
+
+    TAG: ClassVar[str] = "SendAlarmNotification"
+    account: str = param("Account", "", required=True, pattern=r"[0-9A-Fa-f]{1,4}")
+    event_code: str = param("EventCode", "", required=True, pattern=r"[0-9A-Fa-f]{3}")
+    qualifier: str = param("Qualifier", "1", pattern=r"[136]")
+    partition: str = param("Partition", "01", pattern=r"[0-9A-Fa-f]{1,2}")
+    zone: str = param("Zone", "000", pattern=r"[0-9A-Fa-f]{1,3}")
+    finished_url: str | None = param("FinishedUrl")
+
+
 REQUEST_HANDLERS = ("OnSetup", "OnRinging", "OnAnswered", "OnBusy", "OnError", "OnCompleted")
 
 

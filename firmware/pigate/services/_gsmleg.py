@@ -262,6 +262,19 @@ class GsmLeg:
         if self.call.live:
             self._play_pcm(pcm, False)
 
+    def hear(self, seconds: float) -> bytes:
+        self._ensure_audio()
+        if self._pump is None or not self._pump.running or not self.call.live:
+            self.keypad.sleep(seconds)
+            return b""
+        heard = bytearray()
+        self._pump.capture(heard.extend)
+        try:
+            self.keypad.sleep(seconds)
+        finally:
+            self._pump.capture(None)
+        return bytes(heard)
+
     def _play_pcm(self, pcm: bytes, interruptible: bool, *, limit: float | None = None) -> bool:
         """Play and wait; False when a key (if interruptible) or the end of the call cut it short."""
         seconds = len(pcm) / 16000

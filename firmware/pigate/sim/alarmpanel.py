@@ -1,4 +1,5 @@
-"""A simulated alarm panel: a handset that calls an alarm receiver and reports events in Contact ID.
+"""Contact ID in the simulator: an alarm panel (a handset that calls the gateway's receiver and reports events)
+and an alarm receiver (a handset that takes the gateway's SendAlarmNotification calls).
 
 It waits for the receiver's handshake (1400 Hz then 2300 Hz) in the audio it hears, sends each block as DTMF,
 and waits for the 1400 Hz kissoff; a block without a kissoff is sent again (at most `attempts` times), as real
@@ -11,11 +12,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
-from pigate.alarm.contactid import HANDSHAKE_HZ, KISSOFF_HZ, WEIGHTS
-from pigate.media.dtmf import tone_share
-
-FRAME = 320          # 20 ms of 8 kHz s16le
-PRESENT = 0.5        # a frame carries the tone when at least half its energy is that tone
+from pigate.alarm.contactid import (BLOCK_LENGTH, HANDSHAKE_HZ, KISSOFF_HZ, WEIGHTS, checksum_ok, handshake_pcm,
+                                    kissoff_pcm)
+from pigate.alarm.tones import ToneListener
+from pigate.sim.handset import SimTimeout
 
 
 @dataclass
@@ -25,38 +25,16 @@ class PanelReport:
     acknowledged: list[str] = field(default_factory=list)
 
 
-class _Listener:
-    """Reads what the handset hears, 20 ms at a time, from where it last stopped."""
+def heard_since_last(call) -> Callable[[], bytes]:
+    """A read() for ToneListener over a HandsetCall: what it heard since the previous read."""
+    offset = [len(call.heard_pcm)]
 
-    def __init__(self, heard: Callable[[], bytes]) -> None:
-        self._heard, self._offset = heard, len(heard())
+    def read() -> bytes:
+        pcm = call.heard_pcm
+        new, offset[0] = pcm[offset[0]:], len(pcm)
+        return new
 
-    def wait_tone(self, freq: float, *, min_ms: int, timeout: float) -> bool:
-        """True once `freq` was heard for `min_ms` in a row within `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        run = 0
-        while time.monotonic() < deadline:
-            pcm = self._heard()
-            while self._offset + FRAME <= len(pcm):
-                frame = pcm[self._offset:self._offset + FRAME]
-                self._offset += FRAME
-                run = run + 20 if tone_share(frame, freq) >= PRESENT else 0
-                if run >= min_ms:
-                    return True
-            time.sleep(0.02)
-        return False
-
-    def wait_end(self, freq: float, *, timeout: float) -> None:
-        """Until a frame without `freq` was heard (the rest of a tone must not count as the next one)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pcm = self._heard()
-            while self._offset + FRAME <= len(pcm):
-                frame = pcm[self._offset:self._offset + FRAME]
-                self._offset += FRAME
-                if tone_share(frame, freq) < PRESENT:
-                    return
-            time.sleep(0.02)
+    return read
 
 
 def corrupted(block: str) -> str:
@@ -74,7 +52,7 @@ class AlarmPanel:
         report = PanelReport()
         call = self._call
         call.wait_state("active", timeout=answer_timeout)
-        ear = _Listener(lambda: call.heard_pcm)
+        ear = ToneListener(heard_since_last(call))
         report.handshake = (ear.wait_tone(HANDSHAKE_HZ[0], min_ms=60, timeout=5.0)
                             and ear.wait_tone(HANDSHAKE_HZ[1], min_ms=60, timeout=1.0))
         if not report.handshake:
@@ -92,3 +70,31 @@ class AlarmPanel:
                     break
         call.hangup()
         return report
+
+
+class AlarmReceiver:
+    """A handset acting as a central station's receiver for a call the gateway places to it: it sends the
+    handshake, and a kissoff for each valid 16-digit block it hears (none for a bad one)."""
+
+    def __init__(self, *, call) -> None:
+        """`call` is the HandsetCall of the gateway's call to this handset (answered by its behaviour)."""
+        self._call = call
+
+    def run(self, *, answer_timeout: float = 10.0, block_timeout: float = 10.0) -> list[str]:
+        """The valid blocks received, until the gateway hangs up or no block comes within `block_timeout`."""
+        call = self._call
+        call.wait_state("active", timeout=answer_timeout)
+        time.sleep(0.5)
+        call.play_pcm(handshake_pcm())
+        got: list[str] = []
+        seen = len(call.dtmf_received)
+        while call.state == "active":
+            try:
+                digits = call.wait_dtmf(seen + BLOCK_LENGTH, timeout=block_timeout)
+            except SimTimeout:
+                break
+            block, seen = digits[seen:seen + BLOCK_LENGTH], seen + BLOCK_LENGTH
+            if checksum_ok(block):
+                got.append(block)
+                call.play_pcm(kissoff_pcm())
+        return got
