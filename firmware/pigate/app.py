@@ -156,16 +156,18 @@ class App:
         self._stoppers.append(self.db.close)
         self.lines.start()
         self._stoppers.append(self.lines.stop)
-        # Built in dependency order (SMS <- calls <- scripts answering SMS notifications), started SMS first;
-        # stopped in reverse: scripts, then calls (hanging up live calls on the modems), then SMS.
+        # The address book names callers in the notifications (CallerName); mail is sent by its own worker,
+        # started before the scripts that queue mail and stopped after them.
         ab = self.config.addressbook
-        self.addressbook = AddressBook(store=AddressBookStore(db=self.db),
-                                       plan=NumberPlan(country_code=ab.country_code, national_prefix=ab.national_prefix))
-        poster = CallerNames(poster=self.notifier, book=self.addressbook)  # CallerName in the notifications
+        plan = NumberPlan(country_code=ab.country_code, national_prefix=ab.national_prefix)
+        self.addressbook = AddressBook(store=AddressBookStore(db=self.db), plan=plan)
+        poster = CallerNames(poster=self.notifier, book=self.addressbook)
         self.mail = mail.from_config(config=self.config, db=self.db)
         self.mail.start()
         self._stoppers.append(self.mail.stop)
         extras = self._script_extras()
+        # Built in dependency order (SMS <- calls <- scripts answering SMS notifications), started SMS first;
+        # stopped in reverse: scripts, then calls (hanging up live calls on the modems), then SMS.
         self.sms = sms_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
                                            poster=poster, answer_handler=lambda s: self.scripts.submit(s))
         self.calls = call_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,

@@ -61,3 +61,9 @@ def test_handlers_are_checked_when_parsed():
     assert [e.code for e in bad] == [303, 301]
     assert [e.code for e in check("<Response><Request/></Response>")] == [302]
     assert [e.code for e in check("<Response><OnSetup/></Response>")] == [303]
+
+
+def test_a_bad_required_value_is_one_problem_not_two():
+    from pigate.ozml import check
+    problems = check("<Response><SendAlarmNotification Account='1234' EventCode='13'/></Response>")
+    assert [(e.code, e.line, e.column) for e in problems] == [(302, 1, 11)]

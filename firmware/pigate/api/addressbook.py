@@ -38,7 +38,8 @@ class AddressBookCommands:
         table.add("ExportAddressbook", self.export_book)
 
     def list_names(self, request: ApiRequest) -> list[Element]:
-        return [("Addressbooks", [("Addressbook", [("Name", name), ("Contacts", n)]) for name, n in self._book.books()])]
+        books = self._book.books()
+        return [("Addressbooks", [("Addressbook", [("Name", name), ("Contacts", n)]) for name, n in books])]
 
     def list_contacts(self, request: ApiRequest) -> list[Element]:
         p = request.params

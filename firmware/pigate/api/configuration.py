@@ -42,8 +42,8 @@ def _text(value: Any) -> str:
 
 
 def _config(sec: Section, entry: Any) -> Element:
-    return ("Config", [("Type", sec.type), ("Id", getattr(entry, sec.key)),
-                       ("Settings", [("Setting", [("Key", k), ("Value", _text(v))]) for k, v in entry_fields(sec, entry)])])
+    settings = [("Setting", [("Key", k), ("Value", _text(v))]) for k, v in entry_fields(sec, entry)]
+    return ("Config", [("Type", sec.type), ("Id", getattr(entry, sec.key)), ("Settings", settings)])
 
 
 class ConfigCommands:

@@ -131,8 +131,10 @@ class _Builder:
                 self.value(node, main, text, tag, values)
         elif text:
             self.problem(node, 300, f"unexpected text in {tag}")
+        reported = {(e.line, e.column, e.args_) for e in self.problems}
         for p in params:
-            if p.required and values.get(p.field) in (None, ""):
+            missing = p.required and values.get(p.field) in (None, "")
+            if missing and (node.line, node.column, (p.name, tag)) not in reported:  # a bad value is one problem
                 self.problem(node, 302, p.name, tag)
         return values
 

@@ -34,9 +34,9 @@ from pigate.notify import AddressPolicy, messages
 from pigate.ozml.leg import COMPLETED, IN_CALL, RINGING
 from pigate.ozml.runner import Runner
 from pigate.ozml.services import CallFate, ScriptExtras
-from pigate.services._callmodel import (ANSWERED_RESULTS, CANCELLED, ERROR, FAILED, INBOUND, NO_ANSWER, OUTBOUND, ActiveCall, CallLine,
-                                        CallRecord, CallSettings, connect_failure_state, new_call_id,
-                                        outcome_before_answer)
+from pigate.services._callmodel import (ANSWERED_RESULTS, CANCELLED, ERROR, FAILED, INBOUND, NO_ANSWER, OUTBOUND,
+                                        ActiveCall, CallLine, CallRecord, CallSettings, connect_failure_state,
+                                        new_call_id, outcome_before_answer)
 from pigate.services._callcontrol import ThirdPartyControl
 from pigate.services._callnotify import CallNotifications, Poster
 from pigate.services._callregistry import CallRegistry, LiveCall

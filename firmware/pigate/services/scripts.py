@@ -18,7 +18,7 @@ from pigate.errors import ApiError, NotImplementedCommand, PigateError
 from pigate.notify import messages
 from pigate.ozml.leg import Leg
 from pigate.ozml.runner import Runner
-from pigate.ozml.services import EmailSender, Fetch, ScriptExtras, ScriptServices
+from pigate.ozml.services import CallFate, EmailSender, Fetch, ScriptExtras, ScriptServices
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class _ScriptServices:
     def call(self, *args: object, **kwargs: object) -> str:
         return self._with_calls("Call").call(*args, **kwargs)
 
-    def call_fate(self, call_id: str):
+    def call_fate(self, call_id: str) -> CallFate | None:
         return self._with_calls("Request").call_fate(call_id)
 
     def call_setup(self, *args: object, **kwargs: object) -> str:
