@@ -70,7 +70,7 @@ def test_a_daemon_killed_during_modifyconfig_always_leaves_a_valid_file(daemon_f
     rng = random.Random(13)
     d = daemon_factory('[[api_extensions]]\nid = "9999"\n')
     sent = {""}
-    for round_ in range(5):
+    for round_ in range(3):
         stop = threading.Event()
 
         def hammer() -> None:
