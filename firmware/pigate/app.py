@@ -22,9 +22,9 @@ from pigate.httpserver import HttpServer
 from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
 from pigate.sdnotify import SystemdNotifier
-from pigate.services import calls as call_service
-from pigate.services import sms as sms_service
-from pigate.services.scripts import DetachedScripts
+from pigate import calls as call_service
+from pigate import sms as sms_service
+from pigate.sms import DetachedScripts
 from pigate.store import Database
 
 log = logging.getLogger(__name__)

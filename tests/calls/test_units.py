@@ -14,11 +14,11 @@ import pytest
 
 from pigate.media.audio import Decoders, sniff
 from pigate.ozml.leg import COMPLETED
-from pigate.services._callmodel import (BUSY, CANCELLED, ERROR, INBOUND, OUTBOUND, CallRecord, new_call_id,
+from pigate.calls.model import (BUSY, CANCELLED, ERROR, INBOUND, OUTBOUND, CallRecord, new_call_id,
                                         outcome_before_answer)
-from pigate.services._callworkers import TaskQueue
-from pigate.services._gsmaudio import FRAME_BYTES, PcmPump
-from pigate.services._recording import Capture, check_recording_name, save_recording
+from pigate.workers import TaskQueue
+from pigate.modem.pcm import FRAME_BYTES, PcmPump
+from pigate.calls.recording import Capture, check_recording_name, save_recording
 from pigate.errors import MediaError
 from pigate.sim.audio import tone, voiced_seconds
 from pigate.store import Database

@@ -23,8 +23,8 @@ from pigate.httpserver import HttpServer
 from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.modem import Modem, ModemConfig
 from pigate.notify import AddressPolicy, Notifier, NotifyConfig
-from pigate.services.calls import CallLine, CallService, CallSettings
-from pigate.services.sms import Line, SmsService, SmsSettings
+from pigate.calls import CallLine, CallService, CallSettings
+from pigate.sms import Line, SmsService, SmsSettings
 from pigate.sim import LatencyProfile, Network
 from pigate.store import Database
 from pigate.store.calls import CallStore

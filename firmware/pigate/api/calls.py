@@ -25,7 +25,7 @@ from pigate.api.params import Params
 from pigate.api.responses import Element
 from pigate.errors import InvalidParameter
 from pigate.ozml.parser import parse
-from pigate.services.calls import ActiveCall, CallService, HistoryFilter, HistoryRow
+from pigate.calls import ActiveCall, CallService, HistoryFilter, HistoryRow
 
 PARTIES = ("caller", "callee", "all")
 DIRECTIONS = ("Internal", "External", "Inbound", "Outbound")

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from pigate.errors import ModemCommandError, ModemError
-from pigate.services import _smscodec as codec
-from pigate.services._loop import WakeableLoop
+from . import codec
+from pigate.workers import WakeableLoop
 from pigate.store.sms import Claim, OutboundHook, SmsStore
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from typing import Callable, Mapping, Protocol
 from pigate.config import ApiExtension, NotificationsConfig
 from pigate.errors import NotifyError, PigateError
 from pigate.notify import messages
-from pigate.services._callmodel import CallRecord
-from pigate.services._callworkers import TaskQueue
+from .model import CallRecord
+from pigate.workers import TaskQueue
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from pigate.errors import ApiError, CallNotFound, InvalidParameter, MediaError, 
 from pigate.media import MediaLibrary, is_url
 from pigate.notify import messages
 from pigate.ozml.runner import Runner
-from pigate.services._callnotify import CallNotifications
-from pigate.services._callregistry import CallRegistry
-from pigate.services._callworkers import TaskQueue
-from pigate.services._gsmleg import GsmLeg
+from .notify import CallNotifications
+from .registry import CallRegistry
+from pigate.workers import TaskQueue
+from .trunks.gsmleg import GsmLeg
 
 log = logging.getLogger(__name__)
 

@@ -22,12 +22,12 @@ from pigate import errors
 from pigate.config import ApiExtension, Config, SmsConfig
 from pigate.events import Event, EventBus
 from pigate.notify import messages
-from pigate.services import _smscodec as codec
-from pigate.services._inbox import Receiver, join_parts
-from pigate.services._outbox import READY_STATES, Line, LineWorker, RetryPolicy
-from pigate.services._reports import ReportMatcher
-from pigate.services._smshooks import HookPolicy, HookWorker, Poster
-from pigate.services.scripts import DetachedScript
+from . import codec
+from .inbox import Receiver, join_parts
+from .outbox import READY_STATES, Line, LineWorker, RetryPolicy
+from .reports import ReportMatcher
+from .hooks import HookPolicy, HookWorker, Poster
+from .answers import DetachedScript
 from pigate.store import Database
 from pigate.store.sms import (Hook, InboundSms, NewSms, OutboundPart, OutboundSms, Pdu, SmsStore)
 
@@ -40,7 +40,7 @@ __all__ = ["SmsService", "SmsSettings", "Line", "OutboundSms", "OutboundPart", "
 SmsSettings = SmsConfig
 
 
-# The OzML an app answers IncomingSMS or SMSDeliveryReport with goes here (services.scripts.DetachedScripts).
+# The OzML an app answers IncomingSMS or SMSDeliveryReport with goes here (sms/answers.py: DetachedScripts).
 AnswerHandler = Callable[[DetachedScript], None]
 
 

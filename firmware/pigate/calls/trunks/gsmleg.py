@@ -25,10 +25,10 @@ from pigate.errors import CallConnectFailed, InappropriateCommand, MediaError, M
 from pigate.media import MediaLibrary, Tts, beep_pcm
 from pigate.media.audio import wav_to_pcm8k
 from pigate.ozml.leg import COMPLETED, HOLD, IN_CALL, RINGING, TRANSFERRED, KeyBuffer, RecordingResult
-from pigate.services._callmodel import (CANCELLED, ERROR, FAILED, INBOUND, REJECTED, CallObserver, CallRecord,
+from ..model import (CANCELLED, ERROR, FAILED, INBOUND, REJECTED, CallObserver, CallRecord,
                                         VoiceModem)
-from pigate.services._gsmaudio import PcmPump
-from pigate.services._recording import Capture, RecordingShelf
+from pigate.modem.pcm import PcmPump
+from ..recording import Capture, RecordingShelf
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import Callable, Mapping, Protocol
 
 from pigate.errors import ApiError, NotifyError
 from pigate.notify import BadUrl, ForbiddenTarget
-from pigate.services._loop import WakeableLoop
+from pigate.workers import WakeableLoop
 from pigate.store.sms import Hook, SmsStore
 
 log = logging.getLogger(__name__)

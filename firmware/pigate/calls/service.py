@@ -33,16 +33,16 @@ from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.notify import AddressPolicy, messages
 from pigate.ozml.leg import COMPLETED, IN_CALL, RINGING
 from pigate.ozml.runner import Runner
-from pigate.services._callmodel import (CANCELLED, ERROR, FAILED, INBOUND, NO_ANSWER, OUTBOUND, ActiveCall, CallLine,
+from .model import (CANCELLED, ERROR, FAILED, INBOUND, NO_ANSWER, OUTBOUND, ActiveCall, CallLine,
                                         CallRecord, CallSettings, connect_failure_state, new_call_id,
                                         outcome_before_answer)
-from pigate.services._callcontrol import ThirdPartyControl
-from pigate.services._callnotify import CallNotifications, Poster
-from pigate.services._callregistry import CallRegistry, LiveCall
-from pigate.services._callscripts import CallScriptServices, SmsSubmitter
-from pigate.services._gsmaudio import PcmPump
-from pigate.services._gsmleg import GsmLeg, LegMedia
-from pigate.services._recording import RecordingShelf
+from .control import ThirdPartyControl
+from .notify import CallNotifications, Poster
+from .registry import CallRegistry, LiveCall
+from .scripts import CallScriptServices, SmsSubmitter
+from pigate.modem.pcm import PcmPump
+from .trunks.gsmleg import GsmLeg, LegMedia
+from .recording import RecordingShelf
 from pigate.store import Database
 from pigate.store.calls import CallStore, HistoryFilter, HistoryRow
 

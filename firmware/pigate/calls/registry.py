@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Callable
 
 from pigate.errors import CallNotFound
 from pigate.ozml.leg import IN_CALL
-from pigate.services._callmodel import CallRecord
+from .model import CallRecord
 
 if TYPE_CHECKING:
     from pigate.ozml.runner import Runner
-    from pigate.services._callworkers import TaskQueue
-    from pigate.services._gsmleg import GsmLeg
+    from pigate.workers import TaskQueue
+    from pigate.calls.trunks.gsmleg import GsmLeg
 
 
 @dataclass
