@@ -44,7 +44,7 @@ def test_a_wrong_pin_is_tried_once_and_never_again(world):
     assert w.modem.state == "sim_locked"
     time.sleep(1.0)  # the supervisor retries bring-up meanwhile
     assert [line for line in w.sim.trace if line.startswith("AT+CPIN=")] == ['AT+CPIN="1111"']
-    assert w.modem.state == "sim_locked" and "rejected" in w.modem.status().last_error
+    assert w.modem.state == "sim_locked" and "rejected" in w.modem.status()["last_error"]
 
 
 def test_a_locked_sim_without_a_configured_pin(world):
@@ -75,7 +75,7 @@ def test_registration_lost_regained_and_roaming_counts(world):
     w.sim.faults.registration_regained(roaming=True)
     assert w.events.wait(ev.Registration, lambda d: d.registered, since=mark).stat == 5
     w.wait_state("registered")
-    assert w.modem.status().registration == 5
+    assert w.modem.status()["registration"] == 5
 
 
 def test_a_frozen_modem_that_wakes_up_is_recovered_by_the_probe(world):
