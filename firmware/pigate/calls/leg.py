@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 
+from pigate.callstates import CANCELLED, ERROR, FAILED, HOLD, IN_CALL, RINGING, TRANSFER_COMPLETED, TRANSFERRED
 from pigate.errors import CallerGone, InappropriateCommand, PigateError
 from pigate.ozml.leg import CallLeg, DrivenKeypad, RecordingResult
 
-from .model import (CANCELLED, ERROR, FAILED, HOLD, IN_CALL, RINGING, TRANSFER_COMPLETED, TRANSFERRED, CallObserver,
-                    CallRecord, local_end)
+from .model import CallObserver, CallRecord, local_end
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,8 @@ import string
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from pigate.callstates import (BUSY, CALLEE_HUNG_UP, CALLER_HANG_UP, CANCELLED, COMPLETED, ENDED, ERROR, FAILED, HOLD,
-                               IN_CALL, LIVE, NO_ANSWER, NO_FREE_LINE, NOT_FOUND, REJECTED, RINGING, TRANSFER_COMPLETED,
-                               TRANSFERRED)
-
-# The states and results are pigate.callstates' (imported here for the call service's modules).
-FINAL_STATES = ENDED
-LIVE_STATES = LIVE
+from pigate.callstates import (BUSY, CALLEE_HUNG_UP, CALLER_HANG_UP, CANCELLED, COMPLETED, ENDED, ERROR, FAILED,
+                               NO_ANSWER, REJECTED, RINGING)
 
 INBOUND, OUTBOUND = "Inbound", "Outbound"
 DIRECTIONS = ("Internal", "External", INBOUND, OUTBOUND)
@@ -105,7 +100,7 @@ class CallRecord:
 
     @property
     def live(self) -> bool:
-        return self.state not in FINAL_STATES
+        return self.state not in ENDED
 
     @property
     def caller(self) -> str:

@@ -6,9 +6,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Hashable
 
+from pigate.callstates import IN_CALL
 from pigate.errors import CallNotFound
 
-from .model import IN_CALL, CallRecord
+from .model import CallRecord
 
 if TYPE_CHECKING:
     from pigate.ozml.runner import Runner

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from pigate.callstates import CANCELLED, IN_CALL, NO_ANSWER, NO_FREE_LINE, RINGING
 from pigate.config import ApiExtension, Config, NotificationsConfig
 from pigate.errors import ApiError, ApiExtensionUnavailable, CallConnectFailed, DialFailed, InvalidParameter, StoreError
 from pigate.events import EventBus
@@ -41,8 +42,8 @@ from pigate.store.calls import CallStore, HistoryFilter, HistoryRow
 from .control import ThirdPartyControl
 from .leg import ServiceLeg
 from .media import LegMedia
-from .model import (CANCELLED, IN_CALL, INBOUND, NO_ANSWER, NO_FREE_LINE, OUTBOUND, RINGING, ActiveCall, CallRecord,
-                    CallSettings, connect_failure_state, new_call_id, outcome_before_answer, remote_end)
+from .model import (INBOUND, OUTBOUND, ActiveCall, CallRecord, CallSettings, connect_failure_state, new_call_id,
+                    outcome_before_answer, remote_end)
 from .notify import CallNotifications, Poster
 from .recording import RecordingShelf
 from .registry import CallRegistry, LiveCall

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from pigate.errors import DialFailed, ModemCommandError, ModemError
 from pigate.events import EventBus
-from pigate.modem import Modem, events as ev
-from pigate.modem.parsers import CallInfo
+from pigate.modem import CallInfo, Modem, events as ev
 
 from ..media import LegMedia
 from ..model import END_BUSY, END_FAILED, END_HANGUP, END_LINE_DOWN, END_NO_ANSWER, END_REJECTED
