@@ -9,7 +9,10 @@ from typing import Callable
 
 import bottle
 
+from pigate import calls as call_service
 from pigate import mail
+from pigate import routing as routes
+from pigate import sms as sms_service
 from pigate.addressbook import AddressBook, CallerNames, NumberPlan
 from pigate.api.addressbook import AddressBookCommands
 from pigate.api.alarm import AlarmCommands
@@ -33,10 +36,9 @@ from pigate.notify import Notifier, NotifyConfig
 from pigate.ozml.files import ScriptFiles
 from pigate.ozml.mailbox import Mailboxes
 from pigate.ozml.services import ScriptExtras
+from pigate.routing import Routing
 from pigate.sdnotify import SystemdNotifier
-from pigate.services import calls as call_service
-from pigate.services import sms as sms_service
-from pigate.services.scripts import DetachedScripts
+from pigate.sms import DetachedScripts
 from pigate.store import Database
 from pigate.store.addressbook import AddressBookStore
 
@@ -66,6 +68,7 @@ class App:
         self.notifier = Notifier(config=NotifyConfig(
             connect_timeout=n.connect_timeout, read_timeout=n.read_timeout, retries=n.retries, backoff=n.backoff,
             max_body=n.max_body, allow=tuple(n.allow), deny=tuple(n.deny), secret=n.secret))
+        self.routing = Routing(extensions=config.api_extensions, defaults=config.notifications)
         self.commands = CommandTable()
         self.web = bottle.Bottle()
         self._http: HttpServer | None = None
@@ -94,7 +97,7 @@ class App:
         AlarmCommands(calls=self.calls).register(self.commands)
         MailCommands(service=self.mail).register(self.commands)
         MessageCommands(service=self.sms, extensions=self.config.api_extensions).register(self.commands)
-        MaintenanceCommands(modems=self.lines.modems).register(self.commands)
+        MaintenanceCommands(lines=self.lines).register(self.commands)
         editor = None if self.config_path is None else ConfigEditor(file=ConfigFile(path=self.config_path),
                                                                    apply=self._apply_config)
         ConfigCommands(editor=editor, authenticated=bool(cfg.users)).register(self.commands)
@@ -132,6 +135,7 @@ class App:
         if section.type != "ApiExtension":
             return False
         self.config = dataclasses.replace(self.config, api_extensions=new.api_extensions)
+        self.routing.set_extensions(new.api_extensions)
         for service in (self.sms, self.calls, self.mail):
             if service is not None:
                 service.set_extensions(new.api_extensions)
@@ -139,8 +143,7 @@ class App:
         return True
 
     def _error_url(self, api_extension: str) -> str:
-        ext = next((e for e in self.config.api_extensions if e.id == api_extension), None)
-        return (ext.error_url if ext else "") or self.config.notifications.error_url
+        return self.routing.url(routes.ERROR, api_extension)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from pigate.mail import MailService, Relay as SmtpRelay, RetryPolicy
+from pigate.mail import MailService, Relay as SmtpRelay
+from pigate.retry import RetryPolicy
 from pigate.config import ApiExtension
 from pigate.ozml.services import ScriptExtras
 from pigate.sim.audio import tone
@@ -103,7 +104,7 @@ def test_attach_without_a_recording_is_reported(gateway_with_mail, relay):
 
 def test_an_sms_answer_run_twice_sends_its_mail_once(tmp_path, relay, relay_port):
     """The SMS service posts IncomingSMS at least once; its answer's SendEmail must still be one mail."""
-    from pigate.services.scripts import DetachedScript, DetachedScripts
+    from pigate.sms import DetachedScript, DetachedScripts
     from pigate.store import Database
 
     relay.start()

@@ -14,7 +14,7 @@ from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.responses import Element
 from pigate.errors import InvalidParameter, OzmlError
 from pigate.ozml import parse
-from pigate.services.calls import CallService
+from pigate.calls import CallService
 
 _FIELDS = ("Account", "EventCode", "Qualifier", "Partition", "Zone")
 

@@ -18,7 +18,7 @@ from pigate.api.responses import Element
 from pigate.config import ApiExtension
 from pigate.errors import ApiError, InvalidParameter
 from pigate.ozml.verbs import recipients_of
-from pigate.services.sms import SmsService
+from pigate.sms import SmsService
 
 MESSAGE_TYPES = ("SMS:TEXT",)
 ACCEPTED = "Message accepted for delivery"

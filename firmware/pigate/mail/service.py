@@ -15,7 +15,6 @@ import mimetypes
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -23,21 +22,12 @@ from pigate import errors
 from pigate.config import ApiExtension, Config, EmailConfig
 from pigate.mail import message as mime
 from pigate.mail.smtp import IN_DOUBT, PERMANENT, SENT, Relay
-from pigate.services._loop import WakeableLoop
+from pigate.retry import RetryPolicy
+from pigate.workers import WakeableLoop
 from pigate.store import Database
 from pigate.store.email import Attachment, Email, EmailStore, NewEmail
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 10
-    base: float = 30.0
-    cap: float = 3600.0
-
-    def delay(self, attempts: int) -> float:
-        return min(self.cap, self.base * 2 ** max(0, attempts - 1))
 
 
 class MailService:
@@ -47,7 +37,7 @@ class MailService:
     """
 
     def __init__(self, *, store: EmailStore, relay: Relay | None, spool: Path, default_sender: str,
-                 extensions: Sequence[ApiExtension], retry: RetryPolicy = RetryPolicy(),
+                 extensions: Sequence[ApiExtension], retry: RetryPolicy = RetryPolicy(10, 30.0, 3600.0),
                  max_attachment_bytes: int = 10 << 20, clock: Callable[[], float] = time.time) -> None:
         self.store, self._relay, self._spool = store, relay, Path(spool)
         self._sender, self._retry, self._clock = default_sender, retry, clock
@@ -173,7 +163,7 @@ class MailService:
             self.store.mark_unknown(mail.id, now=now, reason=result.reason)
         elif result.outcome == PERMANENT:
             self._finish_failed(mail, result.reason)
-        elif mail.attempts >= self._retry.max_attempts:
+        elif self._retry.exhausted(mail.attempts):
             self._finish_failed(mail, f"gave up after {mail.attempts} attempts: {result.reason}")
         else:
             delay = self._retry.delay(mail.attempts)

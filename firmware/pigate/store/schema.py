@@ -31,7 +31,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
     (
         2,
-        # SMS (services/sms.py): outbox with per-part submission state, inbox with reassembly, webhook queue.
+        # SMS (sms/): outbox with per-part submission state, inbox with reassembly, webhook queue.
         """
         CREATE TABLE sms_out (
             id TEXT PRIMARY KEY,
@@ -123,7 +123,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
     (
         3,
-        # Calls (services/calls.py): the API extension of each call, how it ended (CallerHangUp, Busy, ...)
+        # Calls (calls/): the API extension of each call, how it ended (CallerHangUp, Busy, ...)
         # beside its final call state, when it ended; and each recording's format.
         """
         ALTER TABLE call_history ADD COLUMN api_extension TEXT NOT NULL DEFAULT '';
@@ -136,7 +136,8 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
     (
         4,
-        # E-mail (pigate/mail): the durable outbox SendEmail commits to before it answers.
+        # E-mail (pigate/mail): the durable outbox SendEmail commits to before it answers. The address book
+        # (pigate/addressbook): books, contacts, and each number with its match keys.
         """
         CREATE TABLE email_out (
             id TEXT PRIMARY KEY,
@@ -157,13 +158,7 @@ MIGRATIONS: list[tuple[int, str]] = [
             sent REAL,
             UNIQUE (api_extension, client_ref)
         );
-        CREATE INDEX email_out_due ON email_out(state, next_attempt)
-        """,
-    ),
-    (
-        5,
-        # The address book (pigate/addressbook): books, contacts, and each number with its match keys.
-        """
+        CREATE INDEX email_out_due ON email_out(state, next_attempt);
         CREATE TABLE ab_book (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);
         CREATE TABLE ab_contact (
             id TEXT PRIMARY KEY,
