@@ -59,7 +59,7 @@ class App:
         cfg = self.config
         exts = [Extension(e.id, "ApiExtension", e.id, lambda: True) for e in cfg.api_extensions]
         exts += [Extension(m.name, "GsmLine", m.number, self._line_connected(m.name)) for m in cfg.modems]
-        exts += [Extension(a.id, "SipAccount", a.uri, lambda: False) for a in cfg.sip.accounts]
+        exts += [Extension(a.name, "SipAccount", f"sip:{a.username}@{a.host}", lambda: False) for a in cfg.sip.accounts]
         return exts
 
     def _line_connected(self, name: str) -> Callable[[], bool]:

@@ -13,6 +13,7 @@ Python owner object in accounts.py, calls.py or media.py; those modules reach pj
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
 import gc
 import importlib
 import logging
@@ -112,7 +113,9 @@ def _make_adapters(pj: Any) -> SimpleNamespace:
         def onFrameReceived(self, frame: Any) -> None:
             try:
                 if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and frame.size:
-                    self.owner._received(bytes(frame.buf.copy_to_bytearray()))
+                    data = bytearray(len(frame.buf))
+                    frame.buf.copy_to_bytearray(data)
+                    self.owner._received(bytes(data))
             except Exception:
                 log.exception("sip: onFrameReceived failed")
 
@@ -282,8 +285,16 @@ class Endpoint:
             except BaseException as exc:  # handed to the caller through the future
                 fut.set_exception(exc)
 
+    def _quiet_creation(self) -> None:
+        """pjlib logs its creation to stdout at level 4 before any config applies; lower it first."""
+        try:
+            ctypes.CDLL(self.pj._pjsua2.__file__).pj_log_set_level(self.log_level)
+        except (AttributeError, OSError):
+            pass  # a build without exported symbols: a few lines on stdout, nothing worse
+
     def _create(self) -> None:
         pj = self.pj
+        self._quiet_creation()
         lib = pj.Endpoint()
         self.lib = lib
         lib.libCreate()
@@ -316,7 +327,7 @@ class Endpoint:
         deadline = time.monotonic() + STOP_GRACE
         while time.monotonic() < deadline:
             self.lib.libHandleEvents(10)
-        for owner in list(self._owners):
+        for owner in reversed(self._owners):  # calls (made last) before the ports they use
             _guarded("drop", owner._pj_drop)
         self._owners.clear()
         # Work posted while stopping fails rather than hanging its caller.
