@@ -19,7 +19,7 @@ from array import array
 
 from pigate.config import SipPeer
 from pigate.media.dtmf import tone_pcm
-from pigate.sip import FRAME_BYTES, Answered, Digit, Ended, Held, Resumed, Ringing, SipCall, SipDriver, TransferStatus
+from pigate.sip import FRAME_BYTES, Answered, Ended, SipCall, SipDriver
 
 PROBE = (400, 600, 1000, 1400)
 
@@ -45,7 +45,7 @@ class Peer:
         self.lock = threading.Lock()
         self.call: SipCall | None = None
         self.answer = args.answer
-        self.driver = SipDriver(listen="127.0.0.1", port=args.port, max_calls=8,
+        self.driver = SipDriver(listen=args.listen, port=args.port, max_calls=8,
                                 peers=[SipPeer(name="gw", address=f"127.0.0.1:{args.gateway_port}")],
                                 on_incoming=self.incoming)
         self.tone = tone_pcm((args.tone,), 20 * 1000, amplitude=0.3) if args.tone else b""
@@ -135,6 +135,7 @@ class Peer:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--listen", default="127.0.0.1")
     ap.add_argument("--gateway-port", type=int, required=True)
     ap.add_argument("--tone", type=int, default=0)
     ap.add_argument("--answer", choices=("answer", "reject"), default="answer")
