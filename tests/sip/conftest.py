@@ -63,7 +63,8 @@ class PeerProcess:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=pigate_env(), cwd=ROOT)
         self.events: queue.Queue[dict] = queue.Queue()
-        self.seen: list[dict] = []
+        self.seen: list[dict] = []     # every event, for failure messages
+        self.pending: list[dict] = []  # events not yet returned by expect()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         self.expect("Ready", timeout=15)
@@ -79,9 +80,15 @@ class PeerProcess:
         self.proc.stdin.flush()
 
     def expect(self, event: str, timeout: float = 10.0) -> dict:
-        """The next event named `event` (earlier others are kept in `seen`); an Error event fails the test."""
+        """The oldest not yet expected event named `event`, waiting for it; an Error event fails the test."""
         deadline = time.monotonic() + timeout
         while True:
+            for i, got in enumerate(self.pending):
+                if got["event"] == "Error":
+                    raise AssertionError(f"peer error: {got['error']}")
+                if got["event"] == event:
+                    del self.pending[i]
+                    return got
             left = deadline - time.monotonic()
             try:
                 got = self.events.get(timeout=max(0.01, left))
@@ -89,10 +96,7 @@ class PeerProcess:
                 raise AssertionError(f"peer: no {event} within {timeout}s; saw {self.seen}; "
                                      f"stderr: {self._stderr()}") from None
             self.seen.append(got)
-            if got["event"] == event:
-                return got
-            if got["event"] == "Error":
-                raise AssertionError(f"peer error: {got['error']}")
+            self.pending.append(got)
 
     def command(self, cmd: str, **args) -> None:
         self.send(cmd, **args)

@@ -89,6 +89,7 @@ class Account(_BaseAccount):
         self.state = DISCONNECTED
         self.code = 0  # the last registration answer's status code (0: none yet)
         self.reason = ""
+        self.registrations = 0  # successful registrations and refreshes so far
         self._logged: tuple[str, int] | None = None
 
     @property
@@ -123,20 +124,22 @@ class Account(_BaseAccount):
         """Register again now (from any thread)."""
         self._ep.call(lambda: self.pj_account and self.pj_account.setRegistration(True))
 
-    def wait(self, state: str, timeout: float) -> bool:
-        """Block until `state` (Connected/Disconnected) holds; for tests and start-up."""
+    def wait(self, until: Callable[["Account"], bool], timeout: float) -> bool:
+        """Block until `until(account)` holds (e.g. `lambda a: a.connected`); for tests and start-up."""
         with self._cond:
-            return self._cond.wait_for(lambda: self.state == state, timeout)
+            return self._cond.wait_for(lambda: until(self), timeout)
 
     def _on_reg_state(self, prm: Any) -> None:
         info = self.pj_account.getInfo()
         state = CONNECTED if info.regIsActive else DISCONNECTED
         code, reason = int(prm.code), str(prm.reason)
+        self._log(state, code, reason, int(prm.expiration))  # logged before anyone can see the new state
         with self._cond:
             changed = state != self.state
             self.state, self.code, self.reason = state, code, reason
+            if state == CONNECTED and code // 100 == 2:
+                self.registrations += 1
             self._cond.notify_all()
-        self._log(state, code, reason, int(prm.expiration))
         if changed and self._on_change is not None:
             self._ep.notify(self._on_change, self)
 
