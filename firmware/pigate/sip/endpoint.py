@@ -12,6 +12,7 @@ Python owner object in accounts.py, calls.py or media.py; those modules reach pj
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import ctypes
 import gc
@@ -176,6 +177,8 @@ class Endpoint:
             self._stop_event_thread()
             err, self._start_error = self._start_error, None
             raise SipError(f"the SIP endpoint could not start on {self.listen}:{self.port}: {err}") from err
+        # An interpreter that exits with pjsua2 objects alive aborts; stopping first makes any exit clean.
+        atexit.register(self.stop)
         log.info("sip: pjsua2 %s listening on %s:%d (udp%s), at most %d calls",
                  self.version, self.listen, self.port, ", tcp" if self.tcp else "", self.max_calls)
 
@@ -184,6 +187,7 @@ class Endpoint:
         thread = self._thread
         if thread is None:
             return
+        atexit.unregister(self.stop)
         if thread.is_alive():
             self._work.put(None)
             thread.join(timeout)
