@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import queue
+import threading
 import time
+from array import array
 
 import pytest
 
 from pigate.config import SipPeer
 from pigate.errors import SipError
+from pigate.media import wav
 from pigate.media.dtmf import tone_pcm
+from pigate.media.resample import resample
 from pigate.sip import FRAME_BYTES, Answered, Digit, Ended, Held, Resumed, Ringing, TransferStatus
 from tests.sip.conftest import free_sip_port
 from tests.sip.peer import strongest
@@ -60,6 +64,10 @@ def setup(gateway, peer_factory):
         return gw, peer, incoming, events
 
     return start
+
+
+def resample8k(pcm: bytes, rate: int) -> bytes:
+    return pcm if rate == 8000 else resample(array("h", pcm), rate, 8000).tobytes()
 
 
 def _pump(port, pcm: bytes, seconds: float) -> bytes:
@@ -193,3 +201,32 @@ def test_dialling_an_unknown_trunk_or_a_bad_number_fails_clearly(setup):
         gw.dial("123", trunk="nope")
     with pytest.raises(SipError, match="not a dialable"):
         gw.dial("12 3", trunk="p1")
+
+
+def test_a_wav_player_reaches_the_peer_and_a_recorder_keeps_what_the_peer_sends(setup, tmp_path):
+    gw, peer, incoming, events = setup(tone=400)
+    prompt = tmp_path / "prompt.wav"
+    prompt.write_bytes(wav.encode(tone_pcm((1400,), 3000, amplitude=0.3), 8000))
+    done = threading.Event()
+    player = gw.player(prompt, on_done=lambda p: done.set())
+    recorder = gw.recorder(tmp_path / "heard.wav")
+    peer.command("dial", target="600")
+    call = incoming.get(timeout=10)
+    events.wait(Answered)
+    call.connect(player)
+    call.connect(recorder)
+    time.sleep(1.5)
+    peer.send("tone")
+    heard = peer.expect("Tone")
+    assert heard["hz"] == 1400 and heard["ratio"] > 100, heard
+    assert done.wait(5)  # the 3 s prompt ended and said so
+    call.disconnect(recorder)
+    recorder.close()
+    audio = wav.decode((tmp_path / "heard.wav").read_bytes())
+    pcm = audio.samples.tobytes() if hasattr(audio.samples, "tobytes") else bytes(audio.samples)
+    seconds = len(pcm) / 2 / audio.rate
+    assert 2.0 < seconds < 6.0, seconds
+    hz, ratio = strongest(resample8k(pcm, audio.rate)[-8000:])
+    assert hz == 400 and ratio > 100, (hz, ratio)
+    with pytest.raises(SipError, match="cannot play"):
+        gw.player(tmp_path / "missing.wav")

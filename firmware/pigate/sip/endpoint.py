@@ -29,6 +29,8 @@ from pigate.errors import SipError
 
 log = logging.getLogger(__name__)
 
+# Offered codecs, best first (pjsua2 ids are "name/rate/channels"); every other codec is disabled.
+CODECS = ("PCMA/8000/1", "PCMU/8000/1", "G722/16000/1")
 STOP_GRACE = 0.3  # seconds of event pumping after hanging up, so BYEs and un-REGISTERs leave
 
 
@@ -236,6 +238,14 @@ class Endpoint:
         if self._thread is not None:
             self._work.put((concurrent.futures.Future(), fn, args))
 
+    def port_exists(self, slot: int) -> bool:
+        """Whether conference slot `slot` is still in the bridge (pjsua2 thread)."""
+        try:
+            self.pj.AudioMedia.getPortInfoFromId(slot)
+        except self.pj.Error:
+            return False
+        return True
+
     def adopt(self, owner: Any) -> None:
         """Track an object holding pjsua2 objects (it has `_pj_close()` and `_pj_drop()`); pjsua2 thread only."""
         self._owners.append(owner)
@@ -322,6 +332,9 @@ class Endpoint:
         if self.tcp:
             lib.transportCreate(pj.PJSIP_TRANSPORT_TCP, tcfg)
         lib.audDevManager().setNullDev()
+        for codec in lib.codecEnum2():
+            rank = CODECS.index(codec.codecId) if codec.codecId in CODECS else -1
+            lib.codecSetPriority(codec.codecId, 200 - rank if rank >= 0 else 0)
         lib.libStart()
         self.version = lib.libVersion().full
 

@@ -8,6 +8,7 @@ when there is none) and the frames received (the oldest dropped when the reader 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any, Callable
@@ -49,10 +50,16 @@ class _Media:
         except self._ep.pj.Error:
             pass  # the call's media is already gone
 
-    def close(self) -> None:
-        """Destroy the pjsua2 object (a recorder's WAV is complete only after this)."""
-        if self.pj_media is not None and self._ep.running:
-            self._ep.call(self._ep.release, self)
+    def close(self, timeout: float = 2.0) -> None:
+        """Destroy the pjsua2 object and wait until the bridge has let go of it: pjmedia removes ports
+        asynchronously, on its clock, and a recorder's WAV header is written only then."""
+        if self.pj_media is None or not self._ep.running:
+            return
+        slot = self._ep.call(self.pj_media.getPortId)
+        self._ep.call(self._ep.release, self)
+        deadline = time.monotonic() + timeout
+        while self._ep.call(self._ep.port_exists, slot) and time.monotonic() < deadline:
+            time.sleep(0.005)
 
     def _pj_close(self) -> None:
         pass
