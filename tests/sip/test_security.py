@@ -6,19 +6,21 @@ import logging
 import threading
 import time
 
-from pigate.config import SipPeer
-from tests.sip.conftest import free_sip_port, run_sipp
-from tests.sip.test_calls import Events, _start
-from pigate.sip import Answered, Ended
-
 from pathlib import Path
+
+import pytest
+
+from pigate.config import SipPeer
+from pigate.sip import Answered, Ended
+from tests.sip.conftest import free_sip_port, run_sipp
+from tests.sip.test_calls import Events
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
 
 def _sipp(tmp_path, gw, scenario: str, *, source: str, calls: int, rate: int, limit: int = 0,
-          timeout: float = 60.0):
-    args = ["-sf", str(SCENARIOS / scenario), f"127.0.0.1:{gw.endpoint.port}", "-s", "15550001",
+          timeout: float = 60.0, transport: str = "u1"):
+    args = ["-sf", str(SCENARIOS / scenario), f"127.0.0.1:{gw.endpoint.port}", "-s", "15550001", "-t", transport,
             "-i", source, "-p", str(free_sip_port(source)), "-mp", str(free_sip_port(source)),
             "-m", str(calls), "-r", str(rate), "-trace_msg", "-message_file", str(tmp_path / "sipp.msg")]
     if limit:
@@ -31,12 +33,14 @@ def _replies(tmp_path, code: int) -> int:
     return text.count(f"SIP/2.0 {code} ")
 
 
-def test_an_invite_from_an_unlisted_loopback_address_is_refused_403_and_never_offered(gateway, tmp_path, caplog):
+@pytest.mark.parametrize("transport", ["u1", "t1"], ids=["udp", "tcp"])
+def test_an_invite_from_an_unlisted_loopback_address_is_refused_403_and_never_offered(gateway, tmp_path, caplog,
+                                                                                      transport):
     offered = []
     # 127.0.0.1 is a peer; the caller comes from 127.0.0.5, which is neither a peer nor a registrar.
     gw = gateway(on_incoming=offered.append, peers=[SipPeer(name="pbx", address="127.0.0.1")])
     with caplog.at_level(logging.WARNING, logger="pigate.sip"):
-        done = _sipp(tmp_path, gw, "refused.xml", source="127.0.0.5", calls=1, rate=1)
+        done = _sipp(tmp_path, gw, "refused.xml", source="127.0.0.5", calls=1, rate=1, transport=transport)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert _replies(tmp_path, 403) == 1
     assert offered == [] and gw.calls() == []

@@ -78,7 +78,8 @@ class SipDriver:
         return trunk in self.peers and self.endpoint.running
 
     def calls(self) -> list[SipCall]:
-        return list(self._live.values())
+        """The calls up or being set up (the pjsua2 thread changes the table; a copy is atomic)."""
+        return list(self._live.copy().values())
 
     # -- media ----------------------------------------------------------------------------------
     def frame_port(self, name: str = "frames", depth: int = 5) -> FramePort:

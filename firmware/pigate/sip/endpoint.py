@@ -326,7 +326,8 @@ class Endpoint:
         lib.libInit(cfg)
         tcfg = pj.TransportConfig()
         tcfg.boundAddress = self.listen
-        tcfg.publicAddress = self.listen
+        if self.listen not in ("0.0.0.0", "::"):  # a wildcard lets pjsip advertise the host's own address
+            tcfg.publicAddress = self.listen
         tcfg.port = self.port
         lib.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
         if self.tcp:

@@ -1,0 +1,82 @@
+"""Calls with sipp as the far end: RFC 2833 digits from sipp's pcaps, and a blind transfer sipp accepts."""
+
+from __future__ import annotations
+
+import queue
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from pigate.config import SipPeer
+from pigate.sip import Answered, Digit, Ended, TransferStatus
+from tests.sip.conftest import free_sip_port, run_sipp, sipp_path
+from tests.sip.test_calls import Events
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+PCAPS = Path("/usr/share/sip-tester")
+
+
+def test_rfc2833_digits_from_sipps_pcaps_arrive_as_digit_events(gateway, tmp_path):
+    events = Events()
+    offered: queue.Queue = queue.Queue()
+
+    def on_incoming(call):
+        call.listen(events)
+        offered.put(call)
+        call.answer()
+
+    gw = gateway(on_incoming=on_incoming, peers=[SipPeer(name="sipp", address="127.0.0.1")])
+    (tmp_path / "pcap").symlink_to(PCAPS)  # the scenario plays pcap/dtmf_2833_N.pcap
+    result: list = []
+    runner = threading.Thread(target=lambda: result.append(run_sipp(
+        ["-sf", str(SCENARIOS / "dtmf.xml"), f"127.0.0.1:{gw.endpoint.port}", "-s", "100", "-i", "127.0.0.1",
+         "-p", str(free_sip_port()), "-mp", str(free_sip_port()), "-m", "1"], cwd=tmp_path, timeout=30)))
+    runner.start()
+    try:
+        call = offered.get(timeout=10)
+        events.wait(Answered)
+        digits = [events.wait(Digit) for _ in range(2)]
+        assert [(d.digit, d.method) for d in digits] == [("1", "rfc2833"), ("5", "rfc2833")]
+        assert events.wait(Ended).code == 200 and call.ended  # sipp hung up
+    finally:
+        runner.join(40)
+    assert result and result[0].returncode == 0, result and result[0].stdout[-2000:]
+
+
+def _bound(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+        return False
+
+
+def test_blind_transfer_is_a_refer_with_the_target_and_its_outcome_comes_back(gateway, tmp_path):
+    port = free_sip_port()
+    sipp = subprocess.Popen([sipp_path(), "-sf", str(SCENARIOS / "refer_uas.xml"), "-i", "127.0.0.1", "-p", str(port),
+                             "-mp", str(free_sip_port()), "-m", "1", "-nostdin", "-timeout", "30s", "-timeout_error"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not _bound(port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        gw = gateway(peers=[SipPeer(name="sipp", address=f"127.0.0.1:{port}")])
+        events = Events()
+        call = gw.dial("200", trunk="sipp", listener=events)
+        events.wait(Answered)
+        call.transfer("sip:101@127.0.0.1:5999")
+        status = events.wait(TransferStatus)
+        while not status.final:
+            status = events.wait(TransferStatus)
+        assert status.code == 200
+        call.hangup()
+        assert events.wait(Ended).code == 200
+        out, err = sipp.communicate(timeout=20)
+        assert sipp.returncode == 0, out[-2000:] + err[-2000:]
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+            sipp.communicate()
