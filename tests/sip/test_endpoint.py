@@ -113,3 +113,20 @@ def test_starting_twice_and_stopping_twice_are_harmless(gateway):
     gw.stop()
     gw.stop()
     assert not gw.endpoint.running
+
+
+def test_options_are_answered_200_so_a_load_balancer_can_probe_the_box(gateway):
+    gw = gateway()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(5)
+        me = s.getsockname()[1]
+        s.sendto((f"OPTIONS sip:pigate@127.0.0.1:{gw.endpoint.port} SIP/2.0\r\n"
+                  f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK-probe1\r\n"
+                  "From: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:pigate@127.0.0.1>\r\nCall-ID: probe-1\r\n"
+                  "CSeq: 1 OPTIONS\r\nMax-Forwards: 5\r\nContent-Length: 0\r\n\r\n").encode(),
+                 ("127.0.0.1", gw.endpoint.port))
+        reply = s.recv(4096).decode()
+    assert reply.startswith("SIP/2.0 200 ")
+    allow = reply.split("\r\nAllow:", 1)[1].split("\r\n", 1)[0]
+    assert "INVITE" in allow and "BYE" in allow

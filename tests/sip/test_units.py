@@ -42,6 +42,8 @@ def test_admission_maps_addresses_to_trunks_and_strangers_to_nothing():
     adm = Admission(peers=[Peer("pbx", "pbx.example"), Peer("asterisk", "127.0.0.1"), Peer("dead", "gone.example")],
                     registrars=[("provider", "127.0.0.1")],
                     resolver=lambda h: names.get(h, {h}))
+    assert adm.trunks_for("127.0.0.1:5060") == []   # nothing resolved yet: nobody is let in
+    adm.refresh()
     assert adm.trunks_for("192.0.2.11:5060") == ["pbx"]
     assert adm.trunks_for("127.0.0.1:40000") == ["asterisk", "provider"]
     assert adm.trunks_for("127.0.0.5:5060") == []   # another loopback address is still a stranger

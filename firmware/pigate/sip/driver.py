@@ -55,6 +55,7 @@ class SipDriver:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
+        self._admission.refresh()
         self.endpoint.start()
         try:
             self.endpoint.call(self._create_accounts)

@@ -62,7 +62,8 @@ class Peer:
 
 
 class Admission:
-    """Maps a call's source address to the trunk it comes from, or to None (a stranger: refuse 403)."""
+    """Maps a call's source address to the trunks it comes from, or to none (a stranger: refuse 403).
+    Nobody is admitted until `refresh()` has resolved the trunks' hosts (the driver does it when it starts)."""
 
     def __init__(self, *, peers: Iterable[Peer], registrars: Iterable[tuple[str, str]] = (),
                  resolver: Resolver = resolve) -> None:
@@ -71,7 +72,6 @@ class Admission:
         self._resolver = resolver
         self._lock = threading.Lock()
         self._by_ip: dict[str, list[str]] = {}
-        self.refresh()
 
     def refresh(self) -> None:
         """Resolve every trunk's host again (host names may move)."""
