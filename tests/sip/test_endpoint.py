@@ -130,3 +130,18 @@ def test_options_are_answered_200_so_a_load_balancer_can_probe_the_box(gateway):
     assert reply.startswith("SIP/2.0 200 ")
     allow = reply.split("\r\nAllow:", 1)[1].split("\r\n", 1)[0]
     assert "INVITE" in allow and "BYE" in allow
+
+
+def test_a_stopped_driver_starts_again_with_its_trunks(gateway, peer_factory):
+    incoming: queue.Queue = queue.Queue()
+
+    def on_incoming(call):
+        incoming.put(call)
+        call.answer()
+
+    gw, peer = _start(gateway, peer_factory, on_incoming)
+    gw.stop()
+    gw.start()
+    peer.command("dial", target="7")
+    assert incoming.get(timeout=10).trunk == "p1"
+    peer.expect("Answered")

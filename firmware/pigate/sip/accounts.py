@@ -129,6 +129,12 @@ class Account(_BaseAccount):
         with self._cond:
             return self._cond.wait_for(lambda: until(self), timeout)
 
+    def _pj_drop(self) -> None:
+        super()._pj_drop()
+        with self._cond:
+            self.state, self._logged = DISCONNECTED, None  # the endpoint is gone, and so is the registration
+            self._cond.notify_all()
+
     def _on_reg_state(self, prm: Any) -> None:
         info = self.pj_account.getInfo()
         state = CONNECTED if info.regIsActive else DISCONNECTED

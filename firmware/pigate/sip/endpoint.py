@@ -165,6 +165,8 @@ class Endpoint:
     def start(self, timeout: float = 10.0) -> None:
         if self._thread is not None:
             return
+        self._started.clear()
+        self._stopping = False
         self.pj = load_pjsua2()
         self.adapters = _make_adapters(self.pj)
         self._event_thread = threading.Thread(target=self._run_events, name="sip-events", daemon=True)
