@@ -62,9 +62,7 @@ class Peer:
         extra = {k: v for k, v in vars(ev).items() if k != "call"} if hasattr(ev, "__dict__") else {}
         self.out(event=name, **extra)
         if isinstance(ev, Answered):
-            self.call.connect(self.port)
-        if isinstance(ev, Ended):
-            self.call = None
+            ev.call.connect(self.port)  # not self.call: dial() may not have returned yet
 
     def incoming(self, call: SipCall) -> None:
         self.out(event="Incoming", caller=call.caller, called=call.called, trunk=call.trunk)
