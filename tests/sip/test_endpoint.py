@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import logging
 import queue
 import textwrap
 import threading
@@ -145,3 +146,11 @@ def test_a_stopped_driver_starts_again_with_its_trunks(gateway, peer_factory):
     peer.command("dial", target="7")
     assert incoming.get(timeout=10).trunk == "p1"
     peer.expect("Answered")
+
+
+def test_pjsua2s_own_errors_reach_the_python_log(gateway, tmp_path, caplog):
+    gw = gateway()
+    with caplog.at_level(logging.WARNING, logger="pigate.sip"):
+        with pytest.raises(SipError, match="cannot play"):
+            gw.player(tmp_path / "missing.wav")
+    assert any(r.name == "pigate.sip.pjsua2" and "missing.wav" in r.getMessage() for r in caplog.records)

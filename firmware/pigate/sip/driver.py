@@ -29,7 +29,7 @@ class SipDriver:
     def __init__(self, *, listen: str = "127.0.0.1", port: int = 5060, max_calls: int = 32,
                  accounts: Iterable[SipAccount] = (), peers: Iterable[SipPeer] = (),
                  on_incoming: IncomingCall | None = None, retry_interval: int = 30,
-                 on_account_change: Callable[[Account], None] | None = None, log_level: int = 0,
+                 on_account_change: Callable[[Account], None] | None = None, log_level: int = 2,
                  resolver: Resolver = resolve, refusals: RefusalLog | None = None) -> None:
         self.endpoint = Endpoint(listen=listen, port=port, max_calls=max_calls, log_level=log_level)
         self.max_calls = max_calls

@@ -28,6 +28,8 @@ from typing import Any, Callable
 from pigate.errors import SipError
 
 log = logging.getLogger(__name__)
+pjlog = logging.getLogger("pigate.sip.pjsua2")  # a logger is configuration, not state
+PJ_LEVELS = {0: logging.ERROR, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
 
 # Offered codecs, best first (pjsua2 ids are "name/rate/channels"); every other codec is disabled.
 CODECS = ("PCMA/8000/1", "PCMU/8000/1", "G722/16000/1")
@@ -130,7 +132,16 @@ def _make_adapters(pj: Any) -> SimpleNamespace:
         def onEof2(self) -> None:
             _guarded("onEof2", self.owner._on_eof)
 
-    return SimpleNamespace(Account=Account, Call=Call, FramePort=FramePort, Player=Player)
+    class LogWriter(pj.LogWriter):
+        # pjsua2's own log lines, into Python logging (called from whichever pjsua2 thread logs).
+        def write(self, entry: Any) -> None:
+            try:
+                level = PJ_LEVELS.get(entry.level, logging.DEBUG)
+                pjlog.log(level, "%s", str(entry.msg).rstrip())
+            except Exception:  # never into pjsua2
+                pass
+
+    return SimpleNamespace(Account=Account, Call=Call, FramePort=FramePort, Player=Player, LogWriter=LogWriter)
 
 
 class Endpoint:
@@ -144,7 +155,7 @@ class Endpoint:
     """
 
     def __init__(self, *, listen: str = "127.0.0.1", port: int = 5060, max_calls: int = 32,
-                 user_agent: str = "pigate", log_level: int = 0, tcp: bool = True) -> None:
+                 user_agent: str = "pigate", log_level: int = 2, tcp: bool = True) -> None:
         self.listen, self.port, self.max_calls = listen, port, max_calls
         self.user_agent, self.log_level, self.tcp = user_agent, log_level, tcp
         self.pj: Any = None
@@ -321,6 +332,10 @@ class Endpoint:
         cfg.uaConfig.userAgent = self.user_agent
         cfg.logConfig.level = self.log_level
         cfg.logConfig.consoleLevel = self.log_level
+        cfg.logConfig.decor = 0
+        writer = self.adapters.LogWriter()
+        writer.__disown__()  # libDestroy deletes the writer: it must belong to pjsua2, not to Python
+        cfg.logConfig.writer = writer
         cfg.medConfig.clockRate = 8000
         cfg.medConfig.sndClockRate = 8000
         cfg.medConfig.channelCount = 1
