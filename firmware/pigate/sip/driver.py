@@ -64,9 +64,12 @@ class SipDriver:
             raise
 
     def _create_accounts(self) -> None:
-        self._local._create(default=True)
-        for account in self.accounts.values():
-            account._create()
+        pj = self.endpoint.pj
+        for account, default in [(self._local, True), *((a, False) for a in self.accounts.values())]:
+            try:
+                account._create(default)
+            except pj.Error as exc:
+                raise SipError(f"SIP account {account.name!r}: {exc.info()}") from None
 
     def stop(self) -> None:
         self.endpoint.stop()

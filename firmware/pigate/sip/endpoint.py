@@ -169,7 +169,6 @@ class Endpoint:
         self._start_error: BaseException | None = None
         self._stopping = False
         self._owners: list[Any] = []
-        self._on_stop: list[Callable[[], None]] = []
         self.version = ""
 
     # -- lifecycle ------------------------------------------------------------------------------
