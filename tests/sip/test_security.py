@@ -19,10 +19,10 @@ SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
 
 def _sipp(tmp_path, gw, scenario: str, *, source: str, calls: int, rate: int, limit: int = 0,
-          timeout: float = 60.0, transport: str = "u1"):
+          timeout: float = 60.0, transport: str = "u1", hold_ms: int = 1500):
     args = ["-sf", str(SCENARIOS / scenario), f"127.0.0.1:{gw.endpoint.port}", "-s", "15550001", "-t", transport,
             "-i", source, "-p", str(free_sip_port(source)), "-mp", str(free_sip_port(source)),
-            "-m", str(calls), "-r", str(rate), "-trace_msg", "-message_file", str(tmp_path / "sipp.msg")]
+            "-m", str(calls), "-r", str(rate), "-d", str(hold_ms), "-trace_msg", "-message_file", str(tmp_path / "sipp.msg")]
     if limit:
         args += ["-l", str(limit)]
     return run_sipp(args, cwd=tmp_path, timeout=timeout)
@@ -105,3 +105,18 @@ def test_an_invite_flood_from_a_peer_gets_486_beyond_max_calls_and_the_endpoint_
     events.wait(Answered)
     peer.command("hangup")
     events.wait(Ended)
+
+
+def test_the_source_build_holds_40_calls_at_once_where_the_pypi_wheel_stopped_at_4(gateway, tmp_path):
+    answered = []
+
+    def on_incoming(call):
+        answered.append(call)
+        call.answer()
+
+    gw = gateway(on_incoming=on_incoming, max_calls=40, peers=[SipPeer(name="pbx", address="127.0.0.1")])
+    # 45 calls arrive within about half a second and each is held 6 s, so all overlap: 40 in, 5 busy.
+    done = _sipp(tmp_path, gw, "flood.xml", source="127.0.0.1", calls=45, rate=100, limit=45, hold_ms=6000)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert len(answered) == 40
+    assert _replies(tmp_path, 486) == 5
