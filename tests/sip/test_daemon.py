@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 from tests.sip.conftest import free_sip_port
 from tests.sip.kamailio import Kamailio
 from tests.sip.test_security import _replies, _sipp
+from tests.support import pigate_env
 
 
 class _Gw:
@@ -47,6 +50,10 @@ address = "127.0.0.1"
         assert state == "Connected", d.log()
         assert ans.find("Extensions/ExtensionSummary/Id") == "pbx"
         assert ans.find("Extensions/ExtensionSummary/PhoneNumber") == f"sip:alice@{k.host}"
+        status = subprocess.run([sys.executable, "-m", "pigate", "status"], capture_output=True, text=True,
+                                env={**pigate_env(), "PIGATE_URL": d.base}, timeout=20)
+        row = next(line for line in status.stdout.splitlines() if line.startswith("pbx"))
+        assert row.split() == ["pbx", "SipAccount", f"sip:alice@{k.host}", "Connected"], status.stdout
         done = _sipp(tmp_path, _Gw(port), "refused.xml", source="127.0.0.5", calls=3, rate=10)
         assert done.returncode == 0, done.stdout[-2000:]
         assert _replies(tmp_path, 403) == 3
