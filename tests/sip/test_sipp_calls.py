@@ -36,6 +36,7 @@ def test_rfc2833_digits_from_sipps_pcaps_arrive_as_digit_events(gateway, tmp_pat
     runner.start()
     try:
         call = offered.get(timeout=10)
+        assert (call.caller, call.called) == ("+15550009999", "100")  # the asserted identity, not From's "sipp"
         events.wait(Answered)
         digits = [events.wait(Digit) for _ in range(2)]
         assert [(d.digit, d.method) for d in digits] == [("1", "rfc2833"), ("5", "rfc2833")]

@@ -9,7 +9,7 @@ import pytest
 from pigate import config
 from pigate.errors import ConfigError
 from pigate.sip.peers import Admission, Peer, RefusalLog, source_ip
-from pigate.sip.uris import dial_uri, display_name, header, request_uri, user_of
+from pigate.sip.uris import caller_number, dial_uri, display_name, header, request_uri, user_of
 
 INVITE = ("INVITE sip:+4930123@gw.example:5060;user=phone SIP/2.0\r\n"
           "Via: SIP/2.0/UDP 192.0.2.1\r\nf: \"Bob \\\"B\\\"\" <sip:+1555@pbx.example>;tag=9\r\n"
@@ -28,6 +28,15 @@ def test_uri_helpers():
     assert dial_uri("sip:x@y", "ignored") == "sip:x@y"
     with pytest.raises(ValueError):
         dial_uri("1 2", "h")
+
+
+def test_caller_number_prefers_the_asserted_identity_and_is_empty_when_withheld():
+    assert caller_number('"Bob" <sip:+1555@pbx>;tag=1') == "+1555"
+    assert caller_number('"Anonymous" <sip:anonymous@anonymous.invalid>;tag=1') == ""
+    assert caller_number("<sip:anonymous@pbx.example>") == ""
+    assert caller_number("<sip:anonymous@anonymous.invalid>", "<sip:+4930123@carrier;user=phone>") == "+4930123"
+    assert caller_number("<sip:+1555@pbx>", "<tel:+4930999>") == "+4930999"
+    assert caller_number("<sip:pbx.example>") == ""
 
 
 def test_source_ip_normalises_pjsip_addresses():

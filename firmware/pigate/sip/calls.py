@@ -15,7 +15,7 @@ from typing import Any, Callable, Literal
 
 from pigate.errors import SipError
 from pigate.sip.endpoint import Endpoint
-from pigate.sip.uris import display_name, user_of
+from pigate.sip.uris import caller_number, display_name
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ class SipCall:
         self.remote_uri = remote_uri  # the far end as a name-addr (From for incoming, To for outgoing)
         self.source = source          # ip:port an incoming INVITE came from
         self.called = called          # the number or user dialled (Request-URI's user for incoming)
+        self.asserted = ""            # an incoming INVITE's P-Asserted-Identity, when the trunk sent one
         self.sip_call_id = ""
         self.state: State = "incoming" if direction == "in" else "calling"
         self.held = False
@@ -107,8 +108,8 @@ class SipCall:
     # -- who ------------------------------------------------------------------------------------
     @property
     def caller(self) -> str:
-        """The calling number/user: the From user for incoming calls."""
-        return user_of(self.remote_uri) if self.direction == "in" else ""
+        """The calling number of an incoming call (P-Asserted-Identity, else From); '' when withheld."""
+        return caller_number(self.remote_uri, self.asserted) if self.direction == "in" else ""
 
     @property
     def caller_name(self) -> str:

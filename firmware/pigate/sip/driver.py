@@ -14,7 +14,7 @@ from pigate.sip.calls import Listener, SipCall
 from pigate.sip.endpoint import Endpoint
 from pigate.sip.media import FramePort, Player, Recorder
 from pigate.sip.peers import Admission, Peer, RefusalLog, Resolver, resolve
-from pigate.sip.uris import dial_uri, request_uri, user_of
+from pigate.sip.uris import dial_uri, header, request_uri, user_of
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,7 @@ class SipDriver:
         call._bind(self.endpoint.adapters.Call(adapter, prm.callId, owner=call))
         info = call.pj_call.getInfo()
         call.remote_uri, call.sip_call_id = str(info.remoteUri), str(info.callIdString)
+        call.asserted = header(msg, "P-Asserted-Identity")
         code, why = 0, ""
         if not trunk:
             code, why = 403, "the address is neither a SIP peer nor a registrar of a registered account"

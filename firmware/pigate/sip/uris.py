@@ -68,3 +68,17 @@ def dial_uri(target: str, host: str) -> str:
     if not _DIALABLE.match(target):
         raise ValueError(f"not a dialable number or SIP user: {target!r}")
     return f"sip:{target}@{host}"
+
+
+def caller_number(from_value: str, asserted: str = "") -> str:
+    """The caller's number of an incoming INVITE: the P-Asserted-Identity's user when the trunk sent one (it
+    carries the real number when From is anonymised), else From's; '' when withheld (RFC 3323 anonymous)."""
+    for value in (asserted, from_value):
+        user = user_of(value)
+        if not value or not user:
+            continue
+        host = uri_of(value).partition("@")[2].split(";", 1)[0].lower()
+        if user.lower() == "anonymous" or host == "anonymous.invalid":
+            continue
+        return user
+    return ""
