@@ -195,6 +195,16 @@ class SipCall:
         """Blind transfer: REFER the far end to `target` (a SIP URI); progress comes as TransferStatus."""
         self._op("transfer", lambda pc, prm: pc.xfer(target, prm))
 
+    def transfer_attended(self, other: "SipCall") -> None:
+        """Attended transfer: REFER the far end to `other`'s far end, replacing that call (Refer-To with
+        Replaces); progress comes as TransferStatus on this call."""
+        def refer(pc: Any, prm: Any) -> None:
+            if other.pj_call is None:
+                raise SipError(f"cannot transfer call {self.id} to call {other.id}: it has ended")
+            pc.xferReplaces(other.pj_call, prm)
+
+        self._op("transfer", refer)
+
     def connect(self, media: Any) -> None:
         """Join a FramePort, Player or Recorder to this call's audio (now, and again after every re-INVITE)."""
         def join() -> None:
