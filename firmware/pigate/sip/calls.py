@@ -1,4 +1,4 @@
-"""A SIP call: dial, answer, reject, hang up, DTMF both ways, hold, REFER, its audio connections, typed events.
+"""A SIP call: dial, answer, reject, hang up, DTMF both ways, hold, blind and attended REFER, audio, typed events.
 
 A `SipCall` is a plain object any thread may use; each method runs on the pjsua2 thread through the endpoint and
 raises SipError when pjsua2 refuses or the call is gone. Events (`Ringing`, `Answered`, `Digit`, `Held`,
