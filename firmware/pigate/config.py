@@ -145,7 +145,8 @@ class SipAccount:
         if _transport(self.registrar) not in ("udp", "tcp"):
             raise ConfigError(f"'{path}.registrar': transport must be udp or tcp")
         if not self.username or any(c in self.username for c in "@:; <>\"\t"):
-            raise ConfigError(f"'{path}.username' must be a SIP user name (no @, :, ; or spaces), got {self.username!r}")
+            raise ConfigError(f"'{path}.username' must be a SIP user name (no @, :, ; or spaces), "
+                              f"got {self.username!r}")
         if not 30 <= self.expires <= 86400:
             raise ConfigError(f"'{path}.expires' must be 30-86400 seconds, got {self.expires}")
 

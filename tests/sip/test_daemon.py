@@ -1,4 +1,4 @@
-"""The daemon with `[sip] enabled`: its account registers and shows in ListExtensions, strangers get 403, it stops clean."""
+"""The daemon with `[sip] enabled`: its account registers and is listed, strangers get 403, it stops clean."""
 
 from __future__ import annotations
 

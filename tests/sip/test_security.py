@@ -22,7 +22,8 @@ def _sipp(tmp_path, gw, scenario: str, *, source: str, calls: int, rate: int, li
           timeout: float = 60.0, transport: str = "u1", hold_ms: int = 1500):
     args = ["-sf", str(SCENARIOS / scenario), f"127.0.0.1:{gw.endpoint.port}", "-s", "15550001", "-t", transport,
             "-i", source, "-p", str(free_sip_port(source)), "-mp", str(free_sip_port(source)),
-            "-m", str(calls), "-r", str(rate), "-d", str(hold_ms), "-trace_msg", "-message_file", str(tmp_path / "sipp.msg")]
+            "-m", str(calls), "-r", str(rate), "-d", str(hold_ms),
+            "-trace_msg", "-message_file", str(tmp_path / "sipp.msg")]
     if limit:
         args += ["-l", str(limit)]
     return run_sipp(args, cwd=tmp_path, timeout=timeout)
