@@ -46,7 +46,8 @@ class Section:
 SECTIONS: tuple[Section, ...] = (
     Section("ApiExtension", ("api_extensions",), config_mod.ApiExtension, "id", live=True),
     Section("GsmLine", ("modems",), config_mod.ModemConfig, "name", live=False, secrets=("pin",)),
-    Section("SipAccount", ("sip", "accounts"), config_mod.SipAccount, "id", live=False, secrets=("password",)),
+    Section("SipAccount", ("sip", "accounts"), config_mod.SipAccount, "name", live=False, secrets=("password",)),
+    Section("SipPeer", ("sip", "peers"), config_mod.SipPeer, "name", live=False),
 )
 MASK = "********"
 

@@ -116,3 +116,18 @@ def test_writes_from_the_lan_need_authentication():
                          remote_addr="192.168.1.20", user=None)
     with pytest.raises(ForbiddenAddress):
         commands.add_config(request)
+
+
+def test_sip_trunks_round_trip_with_the_password_masked(daemon_factory):
+    d = daemon_factory(BASE)
+    account = d.call("AddConfig", Type="SipAccount", name="itsp", registrar="127.0.0.1:5070",
+                     **{"Set.username": "box1", "Set.password": "s3cret"})
+    assert (account.code, account.find("Applied")) == (200, "restart"), account.raw
+    assert settings(account)["username"] == "box1" and settings(account)["password"] == "********"
+    assert tomllib.loads(d.config_path.read_text())["sip"]["accounts"][0]["password"] == "s3cret"
+    peer = d.call("AddConfig", Type="SipPeer", name="pbx", address="127.0.0.1:5080")
+    assert peer.code == 200 and settings(peer)["address"] == "127.0.0.1:5080"
+    bad = d.call("ModifyConfig", Type="SipPeer", Id="pbx", address="127.0.0.1:5080;transport=sctp")
+    assert bad.code == 702 and "'sip.peers[0].address': transport must be udp or tcp" in bad.message
+    assert d.call("RemoveConfig", Type="SipPeer", Id="pbx").code == 200
+    assert d.call("GetConfig", Type="SipPeer").root.findall("Configs/Config") == []

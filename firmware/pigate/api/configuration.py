@@ -1,7 +1,7 @@
 """Configuration over the API: GetConfig, AddConfig, ModifyConfig, RemoveConfig for the list sections.
 
-Types (ListExtensionTypes' names): ApiExtension (`[[api_extensions]]`, key `id`), GsmLine (`[[modems]]`, key
-`name`), SipAccount (`[[sip.accounts]]`, key `id`). The other parameters are config keys with their values
+Types (ListExtensionTypes' names, and SipPeer): ApiExtension (`[[api_extensions]]`, key `id`), GsmLine
+(`[[modems]]`, key `name`), SipAccount (`[[sip.accounts]]`, key `name`), SipPeer (`[[sip.peers]]`, key `name`). The other parameters are config keys with their values
 (`incoming_sms_url=http://...`, `lines=gsm1,gsm2`); a key that clashes with an API parameter (Username, Password,
 Type, Id) is written `Set.username`. Secrets (a SIM PIN, a SIP password) are masked in answers.
 
