@@ -157,6 +157,11 @@ class HandsetCall:
         self._call: "Call | None" = None
         self._control: "CallControl | None" = None
         self.started = time.monotonic()
+        # time.monotonic() of: the call connecting, the first audio and the first/last voiced frame heard
+        self.answered_at: float | None = None
+        self.first_heard_at: float | None = None
+        self.first_voiced_at: float | None = None
+        self.last_voiced_at: float | None = None
 
     @property
     def peer(self) -> str:
@@ -216,6 +221,7 @@ class HandsetCall:
         self._set("ringing")
 
     def remote_answered(self) -> None:
+        self.answered_at = time.monotonic()
         self._set("active")
 
     def remote_ended(self, reason: str) -> None:
@@ -231,8 +237,16 @@ class HandsetCall:
             self._control.far_ended(self._call, "NO CARRIER")
 
     def hear_pcm(self, data: bytes) -> None:
+        now = time.monotonic()
+        voiced = any(audio.rms(f) > audio.VOICED_RMS for f in audio.frames(data))
         with self._cond:
             self._heard += data
+            if self.first_heard_at is None:
+                self.first_heard_at = now
+            if voiced:
+                if self.first_voiced_at is None:
+                    self.first_voiced_at = now
+                self.last_voiced_at = now
 
     def hear_dtmf(self, digits: str) -> None:
         with self._cond:
