@@ -19,11 +19,10 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from pigate.errors import CallConnectFailed, InappropriateCommand, MediaError, ModemError
 from pigate.media import MediaLibrary, Tts, beep_pcm
-from pigate.media.audio import wav_to_pcm8k
 from pigate.ozml.leg import COMPLETED, HOLD, IN_CALL, RINGING, TRANSFERRED, KeyBuffer, RecordingResult
 from pigate.services._callmodel import (CANCELLED, ERROR, FAILED, INBOUND, REJECTED, CallObserver, CallRecord,
                                         VoiceModem)
@@ -45,15 +44,24 @@ class LegMedia:
     shelf: RecordingShelf
     max_record_seconds: float = 600.0
 
-    def speech(self, text: str, *, language: str | None, voice: str | None) -> bytes:
+    def speech(self, text: str, *, language: str | None, voice: str | None) -> Iterator[bytes]:
+        """The prompt's 8 kHz PCM in pieces (a new prompt is resampled while its start already plays)."""
         if self.tts is None:
             raise MediaError("text to speech is not configured")
-        return wav_to_pcm8k(self.tts.synth(text, language=language, voice=voice).read_bytes())
+        return self.tts.synth_pieces(text, language=language, voice=voice)
 
     def file(self, source: str) -> bytes:
         if self.library is None:
             raise MediaError("no content folder is configured for Play")
         return self.library.pcm8k(source)
+
+
+def _finish(pieces: Iterator[bytes]) -> None:
+    try:
+        for _ in pieces:
+            pass
+    except (MediaError, OSError) as exc:
+        log.warning("finishing a prompt for the cache failed: %s", exc)
 
 
 class GsmLeg:
@@ -237,7 +245,12 @@ class GsmLeg:
               interruptible: bool = False) -> bool:
         if not self.call.live:
             return False
-        return self._play_pcm(self._media.speech(text, language=language, voice=voice), interruptible)
+        pieces = self._media.speech(text, language=language, voice=voice)
+        first = next(pieces, b"")  # errors (espeak-ng missing, bad text) surface here, before anything plays
+        self._ensure_audio()
+        if self._pump is None or not self._pump.running:
+            return self._play_pcm(first + b"".join(pieces), interruptible)
+        return self._play_pcm(first, interruptible, more=pieces)
 
     def play(self, source: str, *, repeat: bool = False, timeout: float | None = None,
              interruptible: bool = False) -> bool:
@@ -258,8 +271,10 @@ class GsmLeg:
         if self.call.live:
             self._play_pcm(beep_pcm(), False)
 
-    def _play_pcm(self, pcm: bytes, interruptible: bool, *, limit: float | None = None) -> bool:
-        """Play and wait; False when a key (if interruptible) or the end of the call cut it short."""
+    def _play_pcm(self, pcm: bytes, interruptible: bool, *, limit: float | None = None,
+                  more: Iterator[bytes] | None = None) -> bool:
+        """Play and wait; False when a key (if interruptible) or the end of the call cut it short. `more` pieces
+        are queued behind `pcm` as they come, so they play back to back."""
         seconds = len(pcm) / 16000
         self._ensure_audio()
         if self._pump is None or not self._pump.running:
@@ -268,20 +283,33 @@ class GsmLeg:
             if interruptible:
                 return not self.keypad.wait(wait) and not self.keypad.closed
             return self.keypad.sleep(wait)
-        playback = self._pump.play(pcm)
+        pieces = [self._pump.play(pcm)]
+
+        def stop() -> None:
+            for p in pieces:
+                p.cancel()
+            if more is not None:  # a prompt cut short is still finished (off this thread) so it gets cached
+                threading.Thread(target=_finish, args=(more,), name="tts-finish", daemon=True).start()
+
+        for piece in more or ():
+            if self.keypad.closed or (interruptible and self.keypad.wait(0)) or pieces[-1].cancelled:
+                stop()
+                return False
+            pieces.append(self._pump.play(piece))  # queued behind the previous piece
+        playback = pieces[-1]  # done when all are
         deadline = None if limit is None else self._monotonic() + limit
         while not playback.done.is_set():
             if self.keypad.closed:
-                playback.cancel()
+                stop()
                 return False
             if interruptible:
                 if self.keypad.wait(TICK):
-                    playback.cancel()
+                    stop()
                     return False
             else:
                 playback.done.wait(TICK)
             if deadline is not None and self._monotonic() >= deadline:
-                playback.cancel()
+                stop()
                 return True
         return not playback.cancelled
 
