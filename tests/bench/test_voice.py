@@ -128,6 +128,15 @@ def _first_voiced_frame(box: Box, tmp_path: Path) -> None:
 def _pacing(box: Box) -> None:
     ozml = f'<Response><Speak>{SPEECH}</Speak><Record Format="wav" Duration="3"/></Response>'
     one: dict[str, float] = {}
+    # The first call also synthesizes the speech (resampled piece by piece while it plays): its pacing is a
+    # figure of its own; the 1, 4 and 8 calls after it play the cached prompt.
+    who = handset_number(0)
+    before = len(box.net.handset(who).calls)
+    first = box.call(who, ozml)
+    box.handset_call(who, after=before).wait_state("ended", timeout=40)
+    synth = box.pacing(first)
+    record("PCM lateness p99, 1 call while its prompt is synthesized", synth.p99, unit="ms")
+    time.sleep(0.3)  # see first_voiced
     for n in (1, 4, 8):
         whos = [handset_number(i) for i in range(n)]
         befores = [len(box.net.handset(w).calls) for w in whos]

@@ -153,9 +153,6 @@ def test_a_gsm_call_keeps_its_audio_pace_during_a_flood(daemon_factory):
         assert time.monotonic() < deadline, d.log()
         time.sleep(0.05)
     speech = " ".join(["This call keeps talking while somebody guesses passwords as fast as they can."] * 2)
-    answer = d.call("Call", Dialed=BOB, ApiExtension="9999", Username="admin", Password=PASSWORD,
-                    ResponseOzML=f"<Response><Speak>{speech}</Speak></Response>")
-    assert answer.code == 200, answer.raw
 
     def bob_calls() -> list:
         status, body, _ = request(d.port, "127.0.0.1", f"/sim/handsets/{urllib.parse.quote(BOB)}/calls",
@@ -163,28 +160,45 @@ def test_a_gsm_call_keeps_its_audio_pace_during_a_flood(daemon_factory):
         assert status == 200, body
         return json.loads(body)
 
-    deadline = time.monotonic() + 15
-    while not (bob_calls() and bob_calls()[-1]["state"] == "active"):
-        assert time.monotonic() < deadline, d.log()
-        time.sleep(0.05)
-    # The flood: 200 guesses in parallel from 127.0.0.2 while the call speaks. Without the throttle they would
-    # keep both cores busy for seconds (p99 40 ms, max 114 ms here with [http.login] failures = 100000).
-    t0 = time.monotonic()
-    codes = parallel(lambda: api(d.port, "127.0.0.2", "guess")[0], 200)
-    flood_seconds = time.monotonic() - t0
-    assert set(codes) == {305}
-    assert bob_calls()[-1]["state"] == "active", "the flood outlasted the call"
-    while bob_calls()[-1]["state"] == "active":
-        assert time.monotonic() < deadline + 60, d.log()
-        time.sleep(0.1)
-    heard = bob_calls()[-1]["heard_seconds"]
-    pattern = r"lateness p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms over (\d+)"
-    while not re.search(pattern, d.log()):  # the pump logs its figures once it has stopped
-        assert time.monotonic() < deadline + 70, d.log()
-        time.sleep(0.05)
-    pacing = re.search(pattern, d.log())
-    p50, p99, worst, frames = float(pacing[1]), float(pacing[2]), float(pacing[3]), int(pacing[4])
-    print(f"\n200 guesses in {flood_seconds:.2f} s during a {frames * 0.02:.1f} s call ({heard:.1f} s heard): "
-          f"frame lateness p50 {p50} ms, p99 {p99} ms, max {worst} ms")
+    def speaking_call(during=lambda: None) -> tuple[dict, float]:
+        """One call speaking for about 10 s, `during` run once it is up: (its pump's figures, seconds heard)."""
+        answer = d.call("Call", Dialed=BOB, ApiExtension="9999", Username="admin", Password=PASSWORD,
+                        ResponseOzML=f"<Response><Speak>{speech}</Speak></Response>")
+        assert answer.code == 200, answer.raw
+        call_id = answer.find("CallId")
+        deadline = time.monotonic() + 40
+        while not (bob_calls() and bob_calls()[-1]["state"] == "active"):
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.05)
+        during()
+        assert bob_calls()[-1]["state"] == "active", "the flood outlasted the call"
+        while bob_calls()[-1]["state"] == "active":
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.1)
+        pattern = (rf"-{call_id}: .* lateness p50 (?P<p50>[\d.]+) ms, p99 (?P<p99>[\d.]+) ms, "
+                   rf"max (?P<max>[\d.]+) ms over (?P<frames>\d+)")
+        while not re.search(pattern, d.log()):  # the pump logs its figures once it has stopped
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.05)
+        time.sleep(0.3)  # a call placed the instant the last one ended can fail (see tests/bench/test_voice.py)
+        m = re.search(pattern, d.log())
+        return {k: float(v) for k, v in m.groupdict().items()}, bob_calls()[-1]["heard_seconds"]
+
+    flood: dict[str, float] = {}
+
+    def guesses() -> None:
+        t0 = time.monotonic()
+        codes = parallel(lambda: api(d.port, "127.0.0.2", "guess")[0], 200)
+        flood["seconds"] = time.monotonic() - t0
+        assert set(codes) == {305}
+
+    # The same call twice: alone, then while 200 guesses arrive in parallel from 127.0.0.2. Without the throttle
+    # the guesses would keep both cores busy for seconds (p99 40 ms, max 114 ms here with failures = 100000).
+    quiet, _ = speaking_call()
+    loud, heard = speaking_call(guesses)
+    print(f"\n200 guesses in {flood['seconds']:.2f} s during a {loud['frames'] * 0.02:.1f} s call ({heard:.1f} s "
+          f"heard): frame lateness p50 {loud['p50']} ms, p99 {loud['p99']} ms, max {loud['max']} ms; the same call "
+          f"without them: p50 {quiet['p50']} ms, p99 {quiet['p99']} ms, max {quiet['max']} ms")
     assert heard >= 5.0
-    assert p99 <= 20.0, f"the PCM pump fell behind: p99 frame lateness {p99} ms"
+    # Within a frame; on a machine so busy that the call alone misses that, no worse than alone by half a frame.
+    assert loud["p99"] <= max(20.0, quiet["p99"] + 10.0), f"the PCM pump fell behind: p99 {loud['p99']} ms"

@@ -249,6 +249,11 @@ class CallControl:
         while not self._stop.is_set():
             if not self._stream.wait(0.2):
                 continue
+            try:  # what the host wrote while no call was up is not heard by the next caller (a modem drops it)
+                while port.read(0):
+                    pass
+            except PortGone:
+                continue
             deadline = time.monotonic()
             while self._stream.is_set() and not self._stop.is_set():
                 call = self.current
