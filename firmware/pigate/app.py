@@ -9,6 +9,9 @@ from typing import Callable
 
 import bottle
 
+from pigate import calls as call_service
+from pigate import routing as routes
+from pigate import sms as sms_service
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.throttle import LoginThrottle
 from pigate.api.calls import CallCommands, install_recordings
@@ -24,10 +27,9 @@ from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
+from pigate.routing import Routing
 from pigate.sdnotify import SystemdNotifier
-from pigate.services import calls as call_service
-from pigate.services import sms as sms_service
-from pigate.services.scripts import DetachedScripts
+from pigate.sms import DetachedScripts
 from pigate.store import Database
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ class App:
         self.notifier = Notifier(config=NotifyConfig(
             connect_timeout=n.connect_timeout, read_timeout=n.read_timeout, retries=n.retries, backoff=n.backoff,
             max_body=n.max_body, allow=tuple(n.allow), deny=tuple(n.deny), secret=n.secret))
+        self.routing = Routing(extensions=config.api_extensions, defaults=config.notifications)
         self.commands = CommandTable()
         # The one user check and login throttle of every way in (/api, /sim/, and the web UI's JSON API and
         # login): they call self.users.check(..., address=...), and /metrics reads self.users.stats().
@@ -78,7 +81,7 @@ class App:
         ExtensionCommands(extensions=self._extensions()).register(self.commands)
         SmsCommands(service=self.sms).register(self.commands)
         CallCommands(service=self.calls).register(self.commands)
-        MaintenanceCommands(modems=self.lines.modems).register(self.commands)
+        MaintenanceCommands(lines=self.lines).register(self.commands)
         install_recordings(self.web, service=self.calls, guard=addresses)
         api = OzekiApi(commands=self.commands, users=self.users, addresses=addresses,
                        max_request_bytes=cfg.max_request_bytes)
@@ -111,8 +114,7 @@ class App:
                 from error
 
     def _error_url(self, api_extension: str) -> str:
-        ext = next((e for e in self.config.api_extensions if e.id == api_extension), None)
-        return (ext.error_url if ext else "") or self.config.notifications.error_url
+        return self.routing.url(routes.ERROR, api_extension)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
