@@ -25,7 +25,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from pigate.callstates import CANCELLED, IN_CALL, NO_ANSWER, NO_FREE_LINE, RINGING
 from pigate.config import ApiExtension, Config, NotificationsConfig
@@ -50,6 +50,9 @@ from .registry import CallRegistry, LiveCall
 from .scripts import CallScriptServices, SmsSubmitter
 from .trunks.contract import Answered, CallEvent, Digit, Ended, Incoming, Ringing, Trunk, TrunkLine
 from .trunks.gsm import GsmLine, GsmTrunk
+
+if TYPE_CHECKING:
+    from pigate.sip import SipDriver
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +210,8 @@ class CallService:
     def _on_incoming(self, trunk: Trunk, event: Incoming) -> None:
         with self._registry.lock:
             owner = self._lines.get(event.line)
-            if self._stopping or owner is None or owner[0] is not trunk or self._registry.busy(event.line):
+            if self._stopping or owner is None or owner[0] is not trunk or \
+                    self._registry.busy(event.line, trunk.capacity):
                 trunk.release(event.channel, local=False)
                 return
             line = owner[1]
@@ -330,7 +334,8 @@ class CallService:
     def _free_line(self, ext: ApiExtension) -> tuple[Trunk, TrunkLine] | None:
         for name in ext.lines or list(self._lines):
             owner = self._lines.get(name)
-            if owner is not None and not self._registry.busy(name) and owner[0].ready(name):
+            if owner is not None and not self._registry.busy(name, owner[0].capacity) and \
+                    owner[0].ready(name):
                 return owner
         return None
 
@@ -370,13 +375,19 @@ def media_from_config(*, config: Config, store: CallStore, public_url: Callable[
 
 def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[str, object],
                 poster: Poster | None, sms: SmsSubmitter | None, public_url: Callable[[], str],
-                settings: CallSettings | None = None) -> CallService:
-    """The service over the configured GSM lines (`modems`: line name -> that line's modem driver)."""
+                settings: CallSettings | None = None, sip: "SipDriver | None" = None) -> CallService:
+    """The service over the configured GSM lines (`modems`: line name -> that line's modem driver) and, given the
+    SIP driver, its accounts and peers."""
     store = CallStore(db=db)
     settings = settings or CallSettings()
     media = media_from_config(config=config, store=store, public_url=public_url,
                               max_record_seconds=settings.max_record_seconds)
     gsm = GsmTrunk(lines=[GsmLine(m.name, m.number, modems[m.name]) for m in config.modems if m.name in modems],
                    bus=bus, media=media)
-    return CallService(store=store, trunks=[gsm], extensions=config.api_extensions, notifications=config.notifications,
+    trunks: list[Trunk] = [gsm]
+    if sip is not None:
+        from .trunks.sip import SipTrunk  # pjsua2's side only on a box with SIP
+
+        trunks.append(SipTrunk(driver=sip, media=media))
+    return CallService(store=store, trunks=trunks, extensions=config.api_extensions, notifications=config.notifications,
                        poster=poster, media=media, sms=sms, settings=settings)
