@@ -5,7 +5,8 @@
 - A call's channel is its SipCall's id; an outgoing call's channel is reserved before the INVITE exists
   ("out-" and the call id) and bound to the SipCall when it is dialled.
 - Incoming calls reach here only after the driver's admission rule (strangers already got 403): they are sent
-  180 Ringing and reported; the service answers them through the leg or refuses them (603).
+  180 Ringing and reported; the service answers them through the leg or refuses them (the leg's reject: 603,
+  or the SIP code of why a bridged call failed; 486 when the service cannot take the call at all).
 - The final SIP status maps to the contract's reasons (`end_reason`).
 """
 
@@ -110,11 +111,13 @@ class SipTrunk:
             sip_call = self._calls.pop(channel, None)
             self._pending.pop(channel, None)
             self._answered.discard(channel)
-        if sip_call is not None and not sip_call.ended:
+        # The gateway's own ends go through the leg (hangup, reject with its code); what is left is an incoming
+        # call the service would not take (shutting down, line at capacity): 486.
+        if sip_call is not None and not local and not sip_call.ended:
             try:
-                sip_call.hangup()
+                sip_call.reject(486) if sip_call.state == "incoming" else sip_call.hangup()
             except SipError as exc:
-                log.debug("sip: %s: hang-up on release: %s", channel, exc)
+                log.debug("sip: %s: refusing on release: %s", channel, exc)
 
     # ---- helpers -------------------------------------------------------------------------------
     def _leg(self, call: "CallRecord", sip_call: SipCall | None, *, line: str, inbound: bool) -> SipLeg:

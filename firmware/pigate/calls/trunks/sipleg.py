@@ -23,6 +23,9 @@ from .gsmleg import GsmLeg
 
 log = logging.getLogger(__name__)
 
+# The SIP status an incoming call is refused with when the call it was routed to failed (calls.model END_*).
+REFUSAL_CODES = {"busy": 486, "no-answer": 480, "rejected": 603, "failed": 503, "line-down": 503}
+
 
 class FrameAudio:
     """A FramePort joined to a call, as the PCM pump's AudioPort (write a frame, read what arrived)."""
@@ -108,6 +111,7 @@ class SipLeg(GsmLeg):
                  inbound: bool, frames: Callable[[str], FramePort], media: LegMedia, host: str = "") -> None:
         self.sip_call = sip_call
         self._host = host
+        self._reject_code = 603
         pump = PcmPump(url=f"sip:{call_id}", name=f"sip-{call_id}", opener=self._open_audio)
         self._frames = frames
         super().__init__(call_id=call_id, caller=caller, callee=callee, api_extension=api_extension,
@@ -137,13 +141,17 @@ class SipLeg(GsmLeg):
         if self.sip_call is not None:
             self.sip_call.hangup()
 
+    def refuse_as(self, reason: str) -> None:
+        """The SIP status the next reject() sends: why the call could not be put through (a bridge's far end)."""
+        self._reject_code = REFUSAL_CODES.get(reason, 503)
+
     def reject(self) -> None:
         if self.sip_call is None:
             return
         if self._answered or self.sip_call.direction == "out":
             self.sip_call.hangup()
         else:
-            self.sip_call.reject(603)
+            self.sip_call.reject(self._reject_code)
 
     def blind_transfer(self, target: str, *, transferor_party: str | None = None) -> bool:
         uri = target if target.startswith(("sip:", "sips:")) else f"sip:{target}@{self._host}"
