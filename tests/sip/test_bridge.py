@@ -83,6 +83,11 @@ def test_a_sip_call_goes_out_on_gsm_with_audio_both_ways_and_hangup_from_either_
         peer.send("tone")
         return peer.expect("Tone")["hz"] == 600
     _wait(peer_hears_600, 5, "the handset's tone at the peer", d.log)
+    # Keys cross the bridge both ways (RFC 2833 on SIP, the simulated network's DTMF on GSM).
+    peer.send("dtmf", digits="5")
+    _wait(lambda: "5" in _handset_call(d)["dtmf_received"], 5, "the peer's key at the handset", d.log)
+    _sim(d, f"/handsets/{urllib.parse.quote(BOB)}/call/keys", {"digits": "7"})
+    assert peer.expect("Digit", timeout=5)["digit"] == "7"
     _sim(d, f"/handsets/{urllib.parse.quote(BOB)}/call/hangup", {})
     ended = peer.expect("Ended", timeout=5)
     assert ended["code"] == 200, ended

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from pigate.callstates import BUSY, CANCELLED, IN_CALL, NO_ANSWER, NO_FREE_LINE, REJECTED, RINGING
 from pigate.config import ApiExtension, Config, NotificationsConfig
-from pigate.errors import ApiError, ApiExtensionUnavailable, CallConnectFailed, DialFailed, InvalidParameter, StoreError
+from pigate.errors import (ApiError, ApiExtensionUnavailable, CallConnectFailed, DialFailed, InvalidParameter, PigateError,
+                           StoreError)
 from pigate.events import EventBus
 from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.notify import AddressPolicy, messages
@@ -353,7 +354,7 @@ class CallService:
                 return
             log.info("call %s: bridged to call %s after %.2f s", rec.id, out.record.id, self._monotonic() - t0)
             bridge.join(inbound.leg.trunk_leg, out.leg.trunk_leg,  # type: ignore[arg-type]
-                        over=lambda timeout: _either_ended(inbound, out, timeout))
+                        over=lambda timeout: _pass_keys(inbound, out) or _either_ended(inbound, out, timeout))
         finally:
             out.leg.hangup()
             inbound.leg.hangup()
@@ -437,6 +438,17 @@ class CallService:
 
 # How a bridged call's far end ended before an answer, as the reason its caller is refused with.
 _END_OF_RESULT = {BUSY: END_BUSY, NO_ANSWER: END_NO_ANSWER, REJECTED: END_REJECTED}
+
+
+def _pass_keys(a: LiveCall, b: LiveCall) -> bool:
+    """Send the keys each side of a bridge pressed to the other side (DTMF across the bridge); False."""
+    for src, dst in ((a, b), (b, a)):
+        while (key := src.leg.keypad.get(0)) is not None:
+            try:
+                dst.leg.trunk_leg.send_dtmf(key)
+            except PigateError as exc:
+                log.info("call %s: key %s not passed on: %s", dst.record.id, key, exc)
+    return False
 
 
 def _either_ended(a: LiveCall, b: LiveCall, timeout: float) -> bool:
