@@ -45,6 +45,7 @@ address = "127.0.0.1:{peer.port}"
 """)
     _wait(lambda: d.call("ListExtensions", Type="GsmLine").find("Extensions/ExtensionSummary/State") == "Connected",
           15, "the GSM line", d.log)
+    d.sip_port = sip_port
     return d, peer
 
 
@@ -107,7 +108,7 @@ def test_a_sip_call_goes_out_on_gsm_with_audio_both_ways_and_hangup_from_either_
     assert "Traceback" not in d.log()
 
 
-def test_busy_and_refusing_handsets_reach_the_sip_caller_as_486_and_603(daemon_factory, peer_factory):
+def test_busy_and_refusing_handsets_reach_the_sip_caller_as_486_and_603_strangers_get_403(daemon_factory, peer_factory):
     d, peer = _box(daemon_factory, peer_factory, SIP_TO_GSM + '\n[[routes]]\nsource = "lab"\nto = "reject"\n')
     for behaviour, code in (("busy", 486), ("reject", 603)):
         _sim(d, f"/handsets/{urllib.parse.quote(BOB)}/settings", {"incoming_behaviour": behaviour})
@@ -115,7 +116,14 @@ def test_busy_and_refusing_handsets_reach_the_sip_caller_as_486_and_603(daemon_f
         ended = peer.expect("Ended", timeout=15)
         assert ended["code"] == code, (behaviour, ended, d.log()[-3000:])
     peer.send("dial", target="100")  # no route to GSM for it: the catch-all rule rejects
-    assert peer.expect("Ended", timeout=10)["code"] in (486, 603)
+    assert peer.expect("Ended", timeout=10)["code"] == 486
+    # A stranger dialling the same GSM route is refused before any route is looked at: no handset rings.
+    calls_before = len(_sim(d, f"/handsets/{urllib.parse.quote(BOB)}/calls"))
+    stranger = peer_factory(gateway_port=d.sip_port, listen="127.0.0.5")
+    stranger.send("dial", target="915551230002")
+    assert stranger.expect("Ended", timeout=10)["code"] == 403
+    assert len(_sim(d, f"/handsets/{urllib.parse.quote(BOB)}/calls")) == calls_before
+    assert "refused a call from 127.0.0.5" in d.log()
 
 
 def test_a_handsets_call_to_the_box_rings_the_sip_peer_with_the_callers_number(daemon_factory, peer_factory):
