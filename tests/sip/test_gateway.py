@@ -98,3 +98,25 @@ def test_a_stranger_gets_403_and_never_reaches_the_app(daemon_factory, app, peer
     assert ended["code"] == 403
     assert not [p for p in app.posts if p[0] == "/call"]
     assert "refused a call from 127.0.0.5" in d.log()
+
+
+def test_record_on_a_sip_call_keeps_what_the_caller_sent(daemon_factory, app, peer_factory):
+    import io
+    import wave
+
+    from tests.sip.peer import strongest
+
+    app.routes["/recorded"] = Answer(b"")
+    app.routes["/call"] = Answer(f'<Response><Record Format="wav" Duration="1.5" '
+                                 f'FinishedUrl="{app.url("/recorded")}"/></Response>'.encode())
+    d, port = _sip_daemon(daemon_factory, app)
+    peer = peer_factory(gateway_port=port, tone=1000)
+    peer.send("dial", target="100")
+    peer.expect("Answered", timeout=10)
+    done = _wait(lambda: [f for p, f, _ in app.posts if p == "/recorded"], 15, "RecordCompleted", d.log)[0]
+    assert done["Success"] == "true" and 1.3 <= float(done["Duration"]) <= 1.7, done
+    with urllib.request.urlopen(done["RecordURL"], timeout=5) as resp:
+        with wave.open(io.BytesIO(resp.read())) as w:
+            pcm = w.readframes(w.getnframes())
+    hz, ratio = strongest(pcm)
+    assert hz == 1000 and ratio > 10, (hz, ratio)
