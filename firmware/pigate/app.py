@@ -199,10 +199,15 @@ class App:
         # stopped in reverse: scripts, then calls (hanging up live calls on the modems), then SMS.
         self.sms = sms_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
                                            poster=poster, answer_handler=lambda s: self.scripts.submit(s))
+        if self.config.sip.enabled:
+            # Before the call service, stopped after it: calls admitted before the service starts get 503.
+            self.sip = SipDriver.from_config(self.config.sip)
+            self.sip.start()
+            self._stoppers.append(self.sip.stop)
         self.calls = call_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
                                               poster=poster, sms=self.sms,
                                               public_url=lambda: self.config.http.public_url or self.url,
-                                              extras=extras)
+                                              extras=extras, sip=self.sip)
         self.scripts = DetachedScripts(submit=self.sms.submit, calls=self.calls.scripts, fetch=self.notifier.post,
                                        error_url=self._error_url, extras=extras)
         self.sms.start()
@@ -210,12 +215,6 @@ class App:
         self.calls.start()
         self._stoppers.append(self.calls.stop)
         self._stoppers.append(self.scripts.stop)
-        if self.config.sip.enabled:
-            # The SIP driver alone for now: registrations and the admission rule; calls it admits get 503
-            # until the call layer takes them (issue 10's wiring).
-            self.sip = SipDriver.from_config(self.config.sip)
-            self.sip.start()
-            self._stoppers.append(self.sip.stop)
         self._build_http()
         self._start_http()
         self.systemd.ready(f"listening on {self.url}")

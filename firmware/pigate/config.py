@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,6 +266,41 @@ class ApiExtension:
             raise ConfigError(f"'{path}.id' must not be empty")
 
 
+ANY_GSM = "gsm"     # a route's `to`: any free GSM line
+REJECT = "reject"   # a route's `to`: refuse the call
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    """One rule of the dial plan ([[routes]], docs/sip.md): calls from `source` whose called number matches
+    `match` go `to` a GSM line (or "gsm": any), a SIP account or peer, an API extension, or "reject".
+    The number is rewritten first: `strip` characters removed from its front, then `prepend` put there."""
+
+    to: str
+    source: str = ""      # a GSM line, SIP account or peer, or API extension; "" = any
+    match: str = ""       # a regular expression the whole called number must match; "" = any
+    strip: int = 0
+    prepend: str = ""
+
+    def validate(self, path: str) -> None:
+        if self.match:
+            try:
+                re.compile(self.match)
+            except re.error as exc:
+                raise ConfigError(f"'{path}.match' is not a valid regular expression: {exc}") from exc
+        if self.strip < 0:
+            raise ConfigError(f"'{path}.strip' must be 0 or more, got {self.strip}")
+        if self.prepend and not all(c.isdigit() or c in "+*#" for c in self.prepend):
+            raise ConfigError(f"'{path}.prepend' must be digits, +, * or #, got {self.prepend!r}")
+
+
+def _known(name: str, names: list[str], where: str) -> None:
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(names)}"
+        raise ConfigError(f"'{where}': no line, SIP trunk or API extension named {name!r}{hint}")
+
+
 @dataclass(frozen=True)
 class NotificationsConfig:
     call_changed_url: str = ""
@@ -428,6 +464,7 @@ class Config:
     sms: SmsConfig = field(default_factory=SmsConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     addressbook: AddressBookConfig = field(default_factory=AddressBookConfig)
+    routes: list[RouteRule] = field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     def validate(self, path: str) -> None:
@@ -451,6 +488,12 @@ class Config:
         for trunk in [*self.sip.accounts, *self.sip.peers]:
             if trunk.name in names:
                 raise ConfigError(f"'sip': trunk {trunk.name!r} has the name of a modem line")
+        ends = [*names, *(t.name for t in [*self.sip.accounts, *self.sip.peers]), *(e.id for e in self.api_extensions)]
+        for i, rule in enumerate(self.routes):
+            if rule.source:
+                _known(rule.source, ends, f"routes[{i}].source")
+            if rule.to not in (ANY_GSM, REJECT):
+                _known(rule.to, [*ends, ANY_GSM, REJECT], f"routes[{i}].to")
 
     @property
     def data_dir(self) -> Path:

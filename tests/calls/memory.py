@@ -20,6 +20,7 @@ LINE = TrunkLine("mem1", "+15550009999")
 
 
 class MemoryTrunk:
+    capacity = 1
     def __init__(self, *, lines: Sequence[TrunkLine] = (LINE,)) -> None:
         self.lines = tuple(lines)
         self.up = {line.name: True for line in self.lines}

@@ -4,7 +4,8 @@ It runs pigate's SipDriver with the gateway under test as its peer `gw`, answers
 tone from a frame port and reports the strongest of a few test frequencies in what it receives.
 Commands, one JSON object per line on stdin: {"cmd": "dial", "target": "123"}, {"cmd": "dtmf", "digits": "12",
 "method": "info"}, {"cmd": "hold"}, {"cmd": "unhold"}, {"cmd": "hangup"}, {"cmd": "tone"} (report the received
-tone), {"cmd": "quit"}. Each event or answer is one JSON line on stdout.
+tone), {"cmd": "level", "ms": 500} (the RMS of the last ms received), {"cmd": "quit"}.
+Each event or answer is one JSON line on stdout.
 """
 
 from __future__ import annotations
@@ -123,6 +124,11 @@ class Peer:
             self.call.unhold()
         elif what == "hangup":
             self.call.hangup()
+        elif what == "level":
+            tail = bytes(self.received[-16 * int(cmd.get("ms", 500)):])
+            samples = array("h", tail[:len(tail) // 2 * 2])
+            rms = math.sqrt(sum(x * x for x in samples) / max(1, len(samples)))
+            self.out(event="Level", rms=rms, bytes=len(tail))
         elif what == "tone":
             hz, ratio = strongest(bytes(self.received[-8000:]))
             self.out(event="Tone", hz=hz, ratio=ratio, bytes=len(self.received))

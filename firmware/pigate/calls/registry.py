@@ -46,13 +46,13 @@ class CallRegistry:
         self._monotonic = monotonic
         self.lock = threading.RLock()
         self._by_id: dict[str, LiveCall] = {}
-        self._by_line: dict[str, LiveCall] = {}
+        self._by_line: dict[str, list[LiveCall]] = {}
         self._by_channel: dict[ChannelKey, LiveCall] = {}
 
     def add(self, live: LiveCall) -> None:
         with self.lock:
             self._by_id[live.record.id] = live
-            self._by_line[live.record.line] = live
+            self._by_line.setdefault(live.record.line, []).append(live)
             self._by_channel[(live.trunk, live.channel)] = live
 
     def has(self, call_id: str) -> bool:
@@ -75,9 +75,10 @@ class CallRegistry:
         with self.lock:
             return self._by_channel.get((trunk, channel))
 
-    def busy(self, line: str) -> bool:
+    def busy(self, line: str, capacity: int = 1) -> bool:
+        """The line carries `capacity` live calls already (a trunk's capacity per line: 1 on GSM)."""
         with self.lock:
-            return line in self._by_line
+            return len(self._by_line.get(line, ())) >= capacity
 
     def all(self) -> list[LiveCall]:
         with self.lock:
@@ -103,8 +104,11 @@ class CallRegistry:
             rec.state, rec.result, rec.ended = state, result, self._monotonic()
             rec.hung_up_locally = local
             self._by_id.pop(rec.id, None)
-            if self._by_line.get(rec.line) is live:
-                del self._by_line[rec.line]
+            on_line = self._by_line.get(rec.line, [])
+            if live in on_line:
+                on_line.remove(live)
+                if not on_line:
+                    del self._by_line[rec.line]
             if self._by_channel.get((live.trunk, live.channel)) is live:
                 del self._by_channel[(live.trunk, live.channel)]
             return rec.snapshot()

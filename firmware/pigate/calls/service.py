@@ -25,11 +25,13 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-from pigate.callstates import ANSWERED_RESULTS, CANCELLED, IN_CALL, NO_ANSWER, NO_FREE_LINE, RINGING
+from pigate.callstates import (ANSWERED_RESULTS, BUSY, CANCELLED, IN_CALL, NO_ANSWER, NO_FREE_LINE, REJECTED,
+                              RINGING)
 from pigate.config import ApiExtension, Config, NotificationsConfig
-from pigate.errors import ApiError, ApiExtensionUnavailable, CallConnectFailed, DialFailed, InvalidParameter, StoreError
+from pigate.errors import (ApiError, ApiExtensionUnavailable, CallConnectFailed, DialFailed, InvalidParameter, PigateError,
+                           StoreError)
 from pigate.events import EventBus
 from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.notify import AddressPolicy, messages
@@ -42,15 +44,21 @@ from pigate.store.calls import CallStore, HistoryFilter, HistoryRow
 
 from .control import ThirdPartyControl
 from .leg import ServiceLeg
+from . import bridge
 from .media import LegMedia
-from .model import (INBOUND, OUTBOUND, ActiveCall, CallRecord, CallSettings, connect_failure_state, new_call_id,
+from .model import (END_BUSY, END_FAILED, END_NO_ANSWER, END_REJECTED, INBOUND, OUTBOUND, ActiveCall, CallRecord,
+                    CallSettings, connect_failure_state, new_call_id,
                     outcome_before_answer, remote_end)
 from .notify import CallNotifications, Poster
 from .recording import RecordingShelf
 from .registry import CallRegistry, LiveCall
+from .routing import API, GSM, REFUSE, SIP, DialPlan, Route
 from .scripts import CallScriptServices, SmsSubmitter
 from .trunks.contract import Answered, CallEvent, Digit, Ended, Incoming, Ringing, Trunk, TrunkLine
 from .trunks.gsm import GsmLine, GsmTrunk
+
+if TYPE_CHECKING:
+    from pigate.sip import SipDriver
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +70,7 @@ class CallService:
                  notifications: NotificationsConfig, poster: Poster | None, media: LegMedia,
                  sms: SmsSubmitter | None = None, settings: CallSettings = CallSettings(),
                  extras: ScriptExtras = ScriptExtras(),
+                 plan: DialPlan | None = None, default_lines: Sequence[str] | None = None,
                  clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._store, self._settings, self._extras = store, settings, extras
         self._clock, self._monotonic = clock, monotonic
@@ -69,6 +78,9 @@ class CallService:
         self._lines: dict[str, tuple[Trunk, TrunkLine]] = {line.name: (trunk, line) for trunk in self._trunks
                                                            for line in trunk.lines}
         self._routing = Routing(extensions=extensions, defaults=notifications)
+        self._plan = plan
+        # The lines the Call command uses for an API extension that lists none (the GSM lines; default: all).
+        self._default_lines = list(default_lines) if default_lines is not None else list(self._lines)
         self._media = media
         self.shelf: RecordingShelf = media.shelf
         self._registry = CallRegistry(monotonic=monotonic)
@@ -213,19 +225,34 @@ class CallService:
     def _on_incoming(self, trunk: Trunk, event: Incoming) -> None:
         with self._registry.lock:
             owner = self._lines.get(event.line)
-            if self._stopping or owner is None or owner[0] is not trunk or self._registry.busy(event.line):
+            if self._stopping or owner is None or owner[0] is not trunk or \
+                    self._registry.busy(event.line, trunk.capacity):
                 trunk.release(event.channel, local=False)
                 return
             line = owner[1]
-            ext = self._routing.extension_for_line(line.name)
+            dialed = event.called or line.number
+            route = self._plan.route(source=line.name, called=dialed) if self._plan and not self._plan.empty \
+                else None
+            if route is not None and route.kind == REFUSE:
+                log.info("%s calls %s on line %s: no route takes it (rule %d); refused",
+                         event.caller or "a withheld number", dialed, line.name, route.rule)
+                trunk.release(event.channel, local=False)
+                return
+            ext = route.name if route is not None and route.kind == API else self._routing.extension_for_line(line.name)
+            bridged = route is not None and route.kind in (GSM, SIP)
             live = self._register(trunk, line, event.channel, direction=INBOUND, api_extension=ext,
-                                  source=event.caller, destination=ext, dialed=event.called or line.number,
-                                  caller_id=event.caller)
+                                  source=event.caller, destination=route.number if bridged else ext,
+                                  dialed=dialed, caller_id=event.caller)
             snap = live.record.snapshot()
-        log.info("call %s: %s calls line %s (API extension %s)", snap.id, event.caller or "a withheld number",
-                 line.name, ext)
+        log.info("call %s: %s calls line %s (%s)", snap.id, event.caller or "a withheld number", line.name,
+                 f"routed to {route.kind} {route.name or 'any line'} as {route.number}" if bridged
+                 else f"API extension {ext}")
         self._notify.call_changed(snap)
-        self._start_session(live, self._incoming_session)
+        if bridged:
+            assert route is not None
+            self._start_session(live, lambda inbound: self._bridge_session(inbound, route))
+        else:
+            self._start_session(live, self._incoming_session)
 
     # ---- sessions (one thread per live call) ---------------------------------------------------
     def _start_session(self, live: LiveCall, body: Callable[[LiveCall], None]) -> None:
@@ -292,6 +319,59 @@ class CallService:
                 last_poll = self._monotonic()
                 live.trunk.poll(live.channel)
 
+    # ---- bridged calls (the dial plan sends an incoming call to a GSM line or a SIP trunk) --------
+    def _bridge_session(self, inbound: LiveCall, route: Route) -> None:
+        """Dial the route's far end; once it answers, answer the caller and join their audio until either
+        hangs up, then hang up the other. A far end that fails refuses the caller with the reason."""
+        rec = inbound.record
+        assert self._plan is not None
+        with self._registry.lock:
+            free = None if self._stopping else self.free_line_of(self._plan.lines_for(route))
+            out = None
+            if free is not None:
+                trunk, line = free
+                out = self._register(trunk, line, None, direction=OUTBOUND, api_extension=rec.api_extension,
+                                     source=rec.source, destination=route.number, dialed=route.number,
+                                     caller_id=rec.caller_id)
+                out.reported = True  # the caller hears the failure; no Error notification for an app
+                out.ring_time = float(self._settings.default_ring_time)
+                snap = out.record.snapshot()
+        if out is None:
+            log.info("call %s: no free line for route to %s %s", rec.id, route.kind, route.name or "(any)")
+            self._refuse(inbound, END_BUSY)
+            return
+        self._notify.call_changed(snap)
+        t0 = self._monotonic()
+        try:
+            out.trunk.dial(out.channel, route.number)
+        except DialFailed as exc:
+            log.warning("call %s: dialling %s on line %s failed: %s", rec.id, route.number, out.record.line, exc)
+            self._end(out, *outcome_before_answer(exc.reason), local=False)
+            self._refuse(inbound, exc.reason)
+            return
+        log.info("call %s: bridging to %s on line %s (call %s)", rec.id, route.number, out.record.line,
+                 out.record.id)
+        try:
+            if not self._await_answer(out):
+                self._refuse(inbound, _END_OF_RESULT.get(out.record.result, END_FAILED))
+                return
+            inbound.leg.answer()
+            out.leg.connected()
+            if not rec.live:
+                return
+            log.info("call %s: bridged to call %s after %.2f s", rec.id, out.record.id, self._monotonic() - t0)
+            bridge.join(inbound.leg.trunk_leg, out.leg.trunk_leg,  # type: ignore[arg-type]
+                        over=lambda timeout: _pass_keys(inbound, out) or _either_ended(inbound, out, timeout))
+        finally:
+            out.leg.hangup()
+            inbound.leg.hangup()
+
+    def _refuse(self, live: LiveCall, reason: str) -> None:
+        refuse_as = getattr(live.leg.trunk_leg, "refuse_as", None)  # SIP legs say why with a status code
+        if refuse_as is not None:
+            refuse_as(reason)
+        live.leg.reject()
+
     # ---- the Call command ----------------------------------------------------------------------
     def call(self, dialed: str, *, api_extension: str, caller_id: str | None = None,
              caller_display_name: str | None = None, url: str | None = None, error_url: str | None = None,
@@ -334,9 +414,14 @@ class CallService:
         return snap.id
 
     def _free_line(self, ext: ApiExtension) -> tuple[Trunk, TrunkLine] | None:
-        for name in ext.lines or list(self._lines):
+        return self.free_line_of(ext.lines or self._default_lines)
+
+    def free_line_of(self, names: Sequence[str]) -> tuple[Trunk, TrunkLine] | None:
+        """The first of `names` that is ready and has room for a call (hold the registry lock)."""
+        for name in names:
             owner = self._lines.get(name)
-            if owner is not None and not self._registry.busy(name) and owner[0].ready(name):
+            if owner is not None and not self._registry.busy(name, owner[0].capacity) and \
+                    owner[0].ready(name):
                 return owner
         return None
 
@@ -369,6 +454,32 @@ class CallService:
         return self.shelf.path_of(name)
 
 
+# How a bridged call's far end ended before an answer, as the reason its caller is refused with.
+_END_OF_RESULT = {BUSY: END_BUSY, NO_ANSWER: END_NO_ANSWER, REJECTED: END_REJECTED}
+
+
+def _pass_keys(a: LiveCall, b: LiveCall) -> bool:
+    """Send the keys each side of a bridge pressed to the other side (DTMF across the bridge); False."""
+    for src, dst in ((a, b), (b, a)):
+        while (key := src.leg.keypad.get(0)) is not None:
+            try:
+                dst.leg.trunk_leg.send_dtmf(key)
+            except PigateError as exc:
+                log.info("call %s: key %s not passed on: %s", dst.record.id, key, exc)
+    return False
+
+
+def _either_ended(a: LiveCall, b: LiveCall, timeout: float) -> bool:
+    """Wait up to `timeout` for either call to end (both progress events are set on an end)."""
+    deadline = time.monotonic() + timeout
+    while a.record.live and b.record.live:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        a.progress.wait(min(left, 0.02))
+    return True
+
+
 def media_from_config(*, config: Config, store: CallStore, public_url: Callable[[], str],
                       max_record_seconds: float = CallSettings.max_record_seconds) -> LegMedia:
     """espeak-ng, Play's content folder and URL cache, and recordings under the data directory."""
@@ -387,13 +498,25 @@ def media_from_config(*, config: Config, store: CallStore, public_url: Callable[
 
 def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[str, object],
                 poster: Poster | None, sms: SmsSubmitter | None, public_url: Callable[[], str],
-                settings: CallSettings | None = None, extras: ScriptExtras = ScriptExtras()) -> CallService:
-    """The service over the configured GSM lines (`modems`: line name -> that line's modem driver)."""
+                settings: CallSettings | None = None, extras: ScriptExtras = ScriptExtras(),
+                sip: "SipDriver | None" = None) -> CallService:
+    """The service over the configured GSM lines (`modems`: line name -> that line's modem driver) and, given the
+    SIP driver, its accounts and peers."""
     store = CallStore(db=db)
     settings = settings or CallSettings()
     media = media_from_config(config=config, store=store, public_url=public_url,
                               max_record_seconds=settings.max_record_seconds)
     gsm = GsmTrunk(lines=[GsmLine(m.name, m.number, modems[m.name]) for m in config.modems if m.name in modems],
                    bus=bus, media=media)
-    return CallService(store=store, trunks=[gsm], extensions=config.api_extensions, notifications=config.notifications,
-                       poster=poster, media=media, sms=sms, settings=settings, extras=extras)
+    trunks: list[Trunk] = [gsm]
+    if sip is not None:
+        from .trunks.sip import SipTrunk  # pjsua2's side only on a box with SIP
+
+        trunks.append(SipTrunk(driver=sip, media=media))
+    gsm_lines = [line.name for line in gsm.lines]
+    plan = DialPlan(rules=config.routes, gsm_lines=gsm_lines,
+                    sip_trunks=[t.name for t in [*config.sip.accounts, *config.sip.peers]] if sip else [],
+                    extensions=[e.id for e in config.api_extensions])
+    return CallService(store=store, trunks=trunks, extensions=config.api_extensions, notifications=config.notifications,
+                       poster=poster, media=media, sms=sms, settings=settings, plan=plan, default_lines=gsm_lines,
+                       extras=extras)

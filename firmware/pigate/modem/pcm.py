@@ -138,7 +138,10 @@ class PcmPump:
 
     def play(self, pcm: bytes) -> Playback:
         """Queue `pcm` (8 kHz s16le mono) behind what is already playing; a stopped pump finishes it at once."""
-        playback = Playback(pcm)
+        return self.queue(Playback(pcm))
+
+    def queue(self, playback: Playback) -> Playback:
+        """Queue a playback, or anything with its next_frame/finish/cancel (a bridge's live stream)."""
         with self._lock:
             if not self.running:
                 playback.cancel()

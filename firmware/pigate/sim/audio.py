@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import struct
+from array import array
 import wave
 from pathlib import Path
 
@@ -80,6 +81,16 @@ def voiced_seconds(pcm: bytes, *, threshold: float = VOICED_RMS) -> float:
     loud = sum(1 for i in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES)
                if rms(pcm[i:i + FRAME_BYTES]) > threshold)
     return loud * FRAME_SECONDS
+
+
+def tone_power(pcm: bytes, hz: float) -> float:
+    """The power of frequency `hz` in `pcm` (Goertzel), per sample squared: compare frequencies with it."""
+    s = array("h", pcm[:len(pcm) // 2 * 2])
+    coeff = 2 * math.cos(2 * math.pi * hz / RATE)
+    s1 = s2 = 0.0
+    for x in s:
+        s1, s2 = x + coeff * s1 - s2, s1
+    return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / max(1, len(s)) ** 2
 
 
 def frames(pcm: bytes) -> list[bytes]:

@@ -9,6 +9,7 @@ import bottle
 
 from pigate.errors import PigateError
 
+from . import audio
 from .handset import BEHAVIOURS, Handset, HandsetCall
 from .network import POLICIES, Network, UnknownNumber, modem_json
 
@@ -186,6 +187,15 @@ def make_app(net: Network) -> bottle.Bottle:
     @route("/sim/handsets/<number>/calls")
     def calls(number: str) -> list:
         return [c.as_json() for c in handset(number).calls]
+
+    @route("/sim/handsets/<number>/heard")
+    def heard(number: str) -> dict:
+        """What the handset heard in its last call's last second: loudness and the power of the `hz` asked for."""
+        params = _params()
+        tail = last_call(handset(number)).heard_pcm[-16000:]
+        freqs = [_typed(f, float, "hz") for f in str(params.get("hz", "")).split(",") if f]
+        return {"seconds": audio.seconds(tail), "voiced_seconds": audio.voiced_seconds(tail), "rms": audio.rms(tail),
+                "power": {str(int(f)): audio.tone_power(tail, f) for f in freqs}}
 
     @route("/sim/handsets/<number>/call", "POST")
     def call(number: str) -> dict:

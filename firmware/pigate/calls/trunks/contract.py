@@ -30,7 +30,8 @@ Calls the service makes (each may block on the telephony for a moment; never whi
   rang out, failed); `local` when the gateway ended it. The trunk forgets the channel. Called exactly once per
   channel the service took, and for an Incoming it refused.
 
-The service keeps one call per line at a time (a GSM line has one); the leg's answer() raises errors.CallerGone
+A line carries at most `capacity` calls at once (the trunk's attribute: 1 on GSM, the driver's max_calls on SIP);
+the leg's answer() raises errors.CallerGone
 when the caller hung up first, any PigateError when answering failed otherwise.
 """
 
@@ -89,6 +90,8 @@ Report = Callable[[CallEvent], None]
 
 class Trunk(Protocol):
     """See the module's docstring for the rules of each call."""
+
+    capacity: int   # live calls one line may carry at once
 
     @property
     def lines(self) -> Sequence[TrunkLine]: ...

@@ -73,6 +73,8 @@ class _Call:
 class GsmTrunk:
     """Thread-safe: modem events arrive on the bus's dispatcher, the service's calls on session and HTTP threads."""
 
+    capacity = 1  # a GSM line carries one call
+
     def __init__(self, *, lines: Sequence[GsmLine], bus: EventBus, media: LegMedia,
                  settings: GsmSettings = GsmSettings(), monotonic: Callable[[], float] = time.monotonic) -> None:
         self._lines = {line.name: line for line in lines}

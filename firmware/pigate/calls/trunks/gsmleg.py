@@ -26,6 +26,7 @@ from typing import Callable, Iterator, Protocol
 from pigate.callstates import ERROR, NOT_FOUND
 from pigate.errors import CallConnectFailed, CallerGone, InappropriateCommand, MediaError, ModemError
 from pigate.media import beep_pcm
+from pigate.modem.pcm import Playback
 from pigate.numbers import is_dialable
 from pigate.ozml.leg import COMPLETED, HOLD, IN_CALL, RINGING, KeyBuffer, RecordingResult
 
@@ -68,6 +69,8 @@ class AudioPump(Protocol):
     def stop(self) -> None: ...
 
     def play(self, pcm: bytes): ...
+
+    def queue(self, playback: Playback) -> Playback: ...
 
     def mute(self, muted: bool) -> None: ...
 
@@ -317,6 +320,17 @@ class GsmLeg:
                 stop()
                 return True
         return not playback.cancelled
+
+    def join_audio(self, stream: Playback | None, sink: Callable[[bytes], None] | None) -> bool:
+        """Bridge audio: play `stream` (the other leg's audio, which never ends by itself) and hand everything
+        this leg hears to `sink`; (None, None) undoes it. False when this call has no audio path."""
+        self._ensure_audio()
+        if self._pump is None or not self._pump.running:
+            return False
+        self._pump.capture(sink)
+        if stream is not None:
+            self._pump.queue(stream)
+        return True
 
     def record(self, *, format: str = "mp3", duration: float | None = None, inactivity: float | None = None,
                finish_digits: str | None = None, path: str | None = None) -> RecordingResult:
