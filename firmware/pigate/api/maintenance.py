@@ -12,9 +12,15 @@ from typing import Mapping
 
 from pigate.api.auth import client_ip
 from pigate.api.ozeki import ApiRequest, CommandTable
+from pigate.api.params import Param, Spec
 from pigate.api.responses import Element
 from pigate.errors import ForbiddenAddress, InvalidParameter, ModemCommandError, ModemError
 from pigate.modem import Modem
+
+
+MODEM_COMMAND = Spec((Param("Line", doc="the line's name; the first line by default"),
+                      Param("AtCommand", required=True, doc="one AT command, e.g. AT+CSQ")),
+                     doc="One raw AT command on a line's modem (loopback clients only).")
 
 
 class MaintenanceCommands:
@@ -22,18 +28,19 @@ class MaintenanceCommands:
         self._modems = modems
 
     def register(self, table: CommandTable) -> None:
-        table.add("ModemCommand", self.modem_command)
+        table.add("ModemCommand", self.modem_command, spec=MODEM_COMMAND)
 
     def modem_command(self, request: ApiRequest) -> list[Element]:
         ip = client_ip(request.remote_addr)
         if ip is None or not ip.is_loopback:
             raise ForbiddenAddress()
         p = request.params
-        name = p.get("Line") or next(iter(self._modems), "")
+        a = MODEM_COMMAND.bind(p)
+        name = a["Line"] or next(iter(self._modems), "")
         modem = self._modems.get(name)
         if modem is None:
             raise InvalidParameter("Line", p.command)
-        command = p.require("AtCommand")
+        command = a["AtCommand"]
         try:
             lines, result = modem.command(command), "OK"
         except ModemCommandError as exc:

@@ -96,3 +96,105 @@ class Params:
             if option.lower() == raw.lower():
                 return option
         raise InvalidParameter(name, self.command)
+
+
+# ---- declared parameters: what the handlers validate with, and what the OpenAPI document is made from ----
+
+KINDS = ("string", "text", "int", "float", "bool", "choice", "url")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter of a command or JSON endpoint.
+
+    `kind`: string (stripped), text (kept as sent: an SMS body), int, float, bool, choice (one of `choices`,
+    canonical spelling returned), url (absolute http/https). Reading goes through Params' accessors, so a
+    command validated by its declaration answers exactly as one that calls them by hand.
+    """
+
+    name: str
+    kind: str = "string"
+    required: bool = False
+    default: object = None
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"parameter {self.name}: unknown kind {self.kind!r}")
+
+    def read(self, params: Params) -> object:
+        """The typed value (or the default); InvalidParameter naming it when it is missing or invalid."""
+        if self.required:
+            if self.kind == "text":
+                if not params.get(self.name, "", *self.aliases):
+                    raise InvalidParameter(self.name, params.command)
+            else:
+                params.require(self.name, *self.aliases)
+        kind = self.kind
+        if kind == "string":
+            return params.get(self.name, "" if self.default is None else str(self.default), *self.aliases)
+        if kind == "text":
+            for key in (self.name, *self.aliases):
+                if key.lower() in params.values:
+                    return params.values[key.lower()]
+            return "" if self.default is None else str(self.default)
+        if kind == "int":
+            return params.int(self.name, self.default, low=self._bound(self.low), high=self._bound(self.high))
+        if kind == "float":
+            value = params.float(self.name, low=self.low if self.low is not None else float("-inf"),
+                                 high=self.high if self.high is not None else float("inf"))
+            return self.default if value is None else value
+        if kind == "bool":
+            return params.bool(self.name, bool(self.default))
+        if kind == "choice":
+            return params.choice(self.name, self.choices, "" if self.default is None else str(self.default))
+        return params.url(self.name, *self.aliases)
+
+    @staticmethod
+    def _bound(value: float | None) -> int | None:
+        return None if value is None else int(value)
+
+    def schema(self) -> dict:
+        """The JSON schema of the value as it travels in a query or form (OpenAPI)."""
+        out: dict = {}
+        if self.kind == "int":
+            out["type"] = "integer"
+        elif self.kind == "float":
+            out["type"] = "number"
+        elif self.kind == "bool":
+            out["type"] = "boolean"
+        else:
+            out["type"] = "string"
+        if self.kind == "choice":
+            out["enum"] = list(self.choices)
+        if self.kind == "url":
+            out["format"] = "uri"
+        if self.low is not None:
+            out["minimum"] = self.low
+        if self.high is not None:
+            out["maximum"] = self.high
+        if self.required and self.kind in ("string", "text"):
+            out["minLength"] = 1
+        if self.default is not None:
+            out["default"] = self.default
+        if self.doc:
+            out["description"] = self.doc
+        return out
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A command's (or endpoint's) declared parameters, read in one go into a dict by canonical name."""
+
+    params: tuple[Param, ...] = ()
+    doc: str = ""
+
+    def bind(self, params: Params) -> dict[str, object]:
+        return {p.name: p.read(params) for p in self.params}
+
+    def __iter__(self):
+        return iter(self.params)
