@@ -26,6 +26,7 @@ from pigate.services import calls as call_service
 from pigate.services import sms as sms_service
 from pigate.services.scripts import DetachedScripts
 from pigate.store import Database
+from pigate.web import Web
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class App:
         self.notifier = Notifier(config=NotifyConfig(
             connect_timeout=n.connect_timeout, read_timeout=n.read_timeout, retries=n.retries, backoff=n.backoff,
             max_body=n.max_body, allow=tuple(n.allow), deny=tuple(n.deny), secret=n.secret))
+        self.webui = Web(config=config)
+        self.poster = self.webui.wrap_poster(self.notifier)  # every webhook post goes into the delivery log
         self.commands = CommandTable()
         self.web = bottle.Bottle()
         self._http: HttpServer | None = None
@@ -74,9 +77,14 @@ class App:
         CallCommands(service=self.calls).register(self.commands)
         MaintenanceCommands(modems=self.lines.modems).register(self.commands)
         install_recordings(self.web, service=self.calls, guard=addresses)
-        api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users), addresses=addresses,
+        users = UserGuard(users=cfg.users)
+        api = OzekiApi(commands=self.commands, users=users, addresses=addresses,
                        max_request_bytes=cfg.max_request_bytes)
-        api.install(self.web)
+        api.install(self.web, root=not cfg.dashboard)  # with the dashboard, / is shared (see pigate.web)
+        self.webui.build(db=self.db, bus=self.bus, sms=self.sms, calls=self.calls, leds=self.leds,
+                         network=self.lines.network if self.config.simulator.control else None,
+                         commands=self.commands, ozeki=api, users=users, addresses=addresses)
+        self.webui.install(self.web)
         if self.lines.network is not None and self.config.simulator.control:
             from pigate.sim.control import make_app as make_sim_control
 
@@ -111,11 +119,11 @@ class App:
         # Built in dependency order (SMS <- calls <- scripts answering SMS notifications), started SMS first;
         # stopped in reverse: scripts, then calls (hanging up live calls on the modems), then SMS.
         self.sms = sms_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
-                                           poster=self.notifier, answer_handler=lambda s: self.scripts.submit(s))
+                                           poster=self.poster, answer_handler=lambda s: self.scripts.submit(s))
         self.calls = call_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
-                                              poster=self.notifier, sms=self.sms,
+                                              poster=self.poster, sms=self.sms,
                                               public_url=lambda: self.config.http.public_url or self.url)
-        self.scripts = DetachedScripts(submit=self.sms.submit, calls=self.calls.scripts, fetch=self.notifier.post,
+        self.scripts = DetachedScripts(submit=self.sms.submit, calls=self.calls.scripts, fetch=self.poster.post,
                                        error_url=self._error_url)
         self.sms.start()
         self._stoppers.append(self.sms.stop)
@@ -123,13 +131,17 @@ class App:
         self._stoppers.append(self.calls.stop)
         self._stoppers.append(self.scripts.stop)
         self._build_http()
+        self.webui.start()
+        self._stoppers.append(self.webui.stop)
         self._start_http()
         self.systemd.ready(f"listening on {self.url}")
 
     def _start_http(self) -> None:
         cfg = self.config.http
         self._http = HttpServer(
-            app=self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads,
+            # Each live dashboard stream holds a worker while it lasts: they get workers of their own.
+            app=self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads + self.webui.stream_slots,
+            send_bytes=1,  # write each chunk at once (a live event must not wait for the loop's next turn)
             # waitress refuses oversized headers itself; let requests a little over our limit through
             # so the API can answer them with its own 300.
             max_request_header_size=max(4 * cfg.max_request_bytes, 262144),
@@ -148,6 +160,7 @@ class App:
 
     def stop(self) -> None:
         self.systemd.stopping()
+        self.webui.stop()  # ends the live streams, which hold HTTP workers, so HTTP stops at once
         if self._http is not None:
             self._http.stop()
             self._http = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from pigate.errors import InvalidParameter
@@ -121,6 +121,8 @@ class Param:
     choices: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     doc: str = ""
+    many: bool = False  # a list of values (a JSON array; at most `high_items`)
+    high_items: int = 100
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -196,5 +198,62 @@ class Spec:
     def bind(self, params: Params) -> dict[str, object]:
         return {p.name: p.read(params) for p in self.params}
 
-    def __iter__(self):
+    def bind_json(self, body: object, command: str) -> dict[str, object]:
+        """A JSON object read by the same rules: each value must have its schema's JSON type, then it is
+        checked exactly as the same text in a query would be. Unknown members are refused."""
+        if not isinstance(body, dict):
+            raise InvalidParameter("body", command)
+        known = {p.name for p in self.params}
+        for name in body:
+            if name not in known:
+                raise InvalidParameter(str(name), command)
+        out: dict[str, object] = {}
+        for param in self.params:
+            value = body.get(param.name)
+            if param.many:
+                items = [] if value is None else value
+                if not isinstance(items, list) or len(items) > param.high_items or \
+                        (param.required and not items):
+                    raise InvalidParameter(param.name, command)
+                single = Param(param.name, param.kind, True, None, param.low, param.high, param.choices)
+                out[param.name] = [single.read(Params.from_pairs(command, [(param.name, _as_text(i, param, command))]))
+                                   for i in items]
+                continue
+            pairs = [] if value is None else [(param.name, _as_text(value, param, command))]
+            out[param.name] = param.read(Params.from_pairs(command, pairs))
+        return out
+
+    def __iter__(self) -> Iterator[Param]:
         return iter(self.params)
+
+    def json_schema(self) -> dict:
+        """The JSON object this spec reads (a request body)."""
+        props = {}
+        for p in self.params:
+            item = p.schema()
+            props[p.name] = {"type": "array", "items": {k: v for k, v in item.items() if k != "description"},
+                             "minItems": 1 if p.required else 0, "maxItems": p.high_items,
+                             **({"description": p.doc} if p.doc else {})} if p.many else item
+        schema: dict = {"type": "object", "properties": props, "additionalProperties": False}
+        required = [p.name for p in self.params if p.required]
+        if required:
+            schema["required"] = required
+        return schema
+
+
+def _as_text(value: object, param: Param, command: str) -> str:
+    """A JSON value as the text a query would carry, if its JSON type is the one the schema names."""
+    kind = param.kind
+    if kind == "bool":
+        ok = isinstance(value, bool)
+        return ("true" if value else "false") if ok else _refuse(param, command)
+    if kind == "int":
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else _refuse(param, command)
+    if kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return repr(float(value)) if ok else _refuse(param, command)
+    return value if isinstance(value, str) else _refuse(param, command)
+
+
+def _refuse(param: Param, command: str) -> str:
+    raise InvalidParameter(param.name, command)

@@ -124,6 +124,9 @@ class CallObserver(Protocol):
     def leg_ended(self, call: CallRecord, state: str, result: str, *, local: bool) -> None:
         """The call is over (`local`: the gateway ended it)."""
 
+    def leg_media(self, call: CallRecord, kind: str, what: str) -> None:
+        """The leg starts to speak (`what`: the text), play (the source) or beep on the call."""
+
 
 class VoiceModem(Protocol):
     """The modem operations a GSM leg uses (pigate.modem.Modem)."""

@@ -237,13 +237,16 @@ class GsmLeg:
               interruptible: bool = False) -> bool:
         if not self.call.live:
             return False
-        return self._play_pcm(self._media.speech(text, language=language, voice=voice), interruptible)
+        pcm = self._media.speech(text, language=language, voice=voice)
+        self._observer.leg_media(self.call, "speak", text)
+        return self._play_pcm(pcm, interruptible)
 
     def play(self, source: str, *, repeat: bool = False, timeout: float | None = None,
              interruptible: bool = False) -> bool:
         if not self.call.live:
             return False
         pcm = self._media.file(source)
+        self._observer.leg_media(self.call, "play", source)
         if not repeat:
             return self._play_pcm(pcm, interruptible, limit=timeout)
         deadline = None if timeout is None else self._monotonic() + timeout
@@ -256,6 +259,7 @@ class GsmLeg:
 
     def beep(self) -> None:
         if self.call.live:
+            self._observer.leg_media(self.call, "beep", "")
             self._play_pcm(beep_pcm(), False)
 
     def _play_pcm(self, pcm: bytes, interruptible: bool, *, limit: float | None = None) -> bool:

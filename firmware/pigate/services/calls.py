@@ -153,6 +153,10 @@ class CallService:
         if live is not None:
             self._end(live, state, result, local=local)
 
+    def leg_media(self, call: CallRecord, kind: str, what: str) -> None:
+        # What the far end hears, as text: the dashboard's playground shows it (event `call.media`).
+        self._bus.publish("call.media", call_id=call.id, line=call.line, kind=kind, what=what)
+
     def _end(self, live: LiveCall, state: str, result: str, *, local: bool) -> None:
         """The end of a call, once: audio and keypad closed, history row, CallChanged, Error/FinishedUrl as due."""
         snap = self._registry.end(live, state, result, local=local)
