@@ -221,7 +221,7 @@ class Site:
     def _pg_run(self, who: Principal) -> bytes:
         self._access.authorize(who, "Call")
         result = self._need_playground().run(bottle.request.forms.getunicode("ozml") or "")
-        return self._json(result, 422 if result["problems"] else 202)
+        return self._json(result, 200 if result["problems"] else 202)  # lint problems are an answer, not an error
 
     def _pg_keys(self, who: Principal) -> bytes:
         return self._json(self._need_playground().keys(bottle.request.forms.getunicode("digits") or ""))

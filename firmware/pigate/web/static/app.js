@@ -9,6 +9,7 @@
     for (let i = 1; i <= 5; i++) b.append(el("i", {class: i <= n ? "on" : ""}));
     return b;
   }
+  const REGISTRATION = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: "unknown", 5: "roaming"};
   const badge = (state) => el("span", {class: `badge s-${String(state || "").replace(/[^a-z_]/gi, "")}`, text: state || "?"});
 
   const render = {
@@ -23,8 +24,8 @@
           el("dt", {text: "Operator"}), el("dd", {text: l.operator || "none"}),
           el("dt", {text: "Signal"}), el("dd", {class: "signal"}, bars(l.signal_bars),
             el("span", {class: "signal-value", text: l.signal_percent === null ? "no signal" : `${l.signal_percent}%` + (l.signal_dbm !== null ? ` (${l.signal_dbm} dBm)` : "")})),
-          el("dt", {text: "Registration"}), el("dd", {text: String(l.registration ?? "")}),
-          el("dt", {text: "Last error"}), el("dd", {class: "error", text: l.last_error || "none"}),
+          el("dt", {text: "Registration"}), el("dd", {text: REGISTRATION[l.registration] || String(l.registration ?? "")}),
+          el("dt", {text: "Last error"}), el("dd", {class: l.last_error ? "error" : "error none", text: l.last_error || "none"}),
         ))));
       if (!lines.length) box.replaceChildren(el("p", {class: "empty", text: "no modem configured"}));
     },

@@ -32,6 +32,7 @@
     const s = await r.json();
     $("handset-number").textContent = s.handset;
     $("call-state").textContent = s.call ? s.call.state : "none";
+    if (callId && s.call) $("run-state").textContent = `call ${callId}: ${s.call.state}`;
   }
 
   async function start() {
