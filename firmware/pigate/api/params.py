@@ -210,6 +210,8 @@ class Spec:
         out: dict[str, object] = {}
         for param in self.params:
             value = body.get(param.name)
+            if value is None and param.name in body:
+                raise InvalidParameter(param.name, command)  # null is not a value of any declared type
             if param.many:
                 items = [] if value is None else value
                 if not isinstance(items, list) or len(items) > param.high_items or \

@@ -90,6 +90,9 @@ def build(*, commands: list[Command], auth: bool, version: str = "") -> dict:
             errors |= {404}
         else:
             op["parameters"] = _query_params(spec)
+        if (method, path) == ("post", "/v1/sms"):
+            op["responses"]["202"]["links"] = {"GetMessage": {"operationId": "get_v1_sms_id",
+                                                              "parameters": {"id": "$response.body#/id"}}}
         op["responses"].update(_problems(errors))
         paths.setdefault(path, {})[method] = op
     for cmd in commands:

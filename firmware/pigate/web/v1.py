@@ -17,13 +17,15 @@ import logging
 import time
 import uuid
 from typing import Any, Callable
+from urllib.parse import parse_qsl
 
 import bottle
 
 from pigate.api.auth import AddressGuard
 from pigate.api.params import Param, Params, Spec
 from pigate.config import Config
-from pigate.errors import ApiError, InvalidParameter
+from pigate.errors import ApiError, InvalidParameter, OzmlError
+from pigate.ozml import parse
 from pigate.store.views import Cursor, Views, group_ref
 from pigate.web import problem
 from pigate.web.access import CSRF_HEADER, UNSAFE, Access, Principal, csrf_ok
@@ -194,15 +196,16 @@ class JsonApi:
 
     @staticmethod
     def _query(spec: Spec, command: str) -> dict[str, object]:
-        environ = bottle.request.environ
-        pairs = bottle.request.query.allitems()
+        query = bottle.request.environ.get("QUERY_STRING", "")
+        try:  # WSGI hands the raw bytes over as latin-1
+            pairs = parse_qsl(query.encode("latin-1").decode("utf-8"), keep_blank_values=True, errors="strict")
+        except (UnicodeError, ValueError) as exc:
+            raise ApiError("the query is not valid UTF-8 URL encoding", code=300) from exc
         known = {p.name for p in spec}
-        for name, _ in pairs:
-            if name not in known:
+        for name, value in pairs:
+            if name not in known or value == "":  # /v1 is strict: an empty value is not "absent"
                 raise InvalidParameter(name, command)
-        del environ
-        return spec.bind(Params.from_pairs(command, [(k, v.encode("latin-1").decode("utf-8", "replace"))
-                                                     for k, v in pairs]))
+        return spec.bind(Params.from_pairs(command, pairs))
 
     # -- SMS ------------------------------------------------------------------------------------------
     def send(self, who: Principal) -> tuple[int, dict]:
@@ -256,9 +259,11 @@ class JsonApi:
         a = CALL.bind_json(self._json_body("Call"), "Call")
         ozml = (a["ozml"] or "").strip() or None
         if ozml is not None:
-            from pigate.ozml.parser import parse
-
-            parse(ozml, context="CallConnected")
+            try:
+                parse(ozml, context="CallConnected")
+            except OzmlError as exc:  # the script is a parameter of this request: 422, located, with its code
+                raise problem.Problem(422, exc.name, str(exc), ozeki_code=exc.code, ozeki_name=exc.name,
+                                      parameter="ozml", line=exc.line, column=exc.column) from exc
         call_id = self._calls.call(a["to"], api_extension=self._extension, url=a["url"], response_ozml=ozml,
                                    ring_time=a["ring_time"])
         return 202, {"id": call_id, "to": a["to"]}
