@@ -82,6 +82,7 @@ class App:
                        max_request_bytes=cfg.max_request_bytes)
         api.install(self.web, root=not cfg.dashboard)  # with the dashboard, / is shared (see pigate.web)
         self.webui.build(db=self.db, bus=self.bus, sms=self.sms, calls=self.calls, leds=self.leds,
+                         modems=self.lines.modems,
                          network=self.lines.network if self.config.simulator.control else None,
                          commands=self.commands, ozeki=api, users=users, addresses=addresses)
         self.webui.install(self.web)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import bottle
 
@@ -42,7 +42,8 @@ class Web:
         if self.metrics is not None:
             self.metrics.on_delivery(delivery)
 
-    def build(self, *, db: Database, bus: EventBus, sms: Any, calls: Any, leds: Any, network: Any,
+    def build(self, *, db: Database, bus: EventBus, sms: Any, calls: Any, leds: Any, modems: Mapping[str, Any],
+              network: Any,
               commands: Any, ozeki: Any, users: UserGuard, addresses: AddressGuard) -> None:
         cfg = self._config
         views = Views(db=db)
@@ -51,13 +52,17 @@ class Web:
         self._bus = bus
         self.metrics = Metrics(views=views, lines=sms.line_status, active_calls=calls.active_calls,
                                sip_accounts=[a.id for a in cfg.sip.accounts])
-        self.live = LiveHub(source=source, bus=bus, max_streams=max(1, self.stream_slots), fingerprints={
-            "outbox": views.fingerprint, "inbox": views.fingerprint, "history": views.call_fingerprint,
-            "webhooks": lambda: (self.deliveries.version, views.fingerprint()),
-            "calls": lambda: [(c.call_id, c.state) for c in calls.active_calls()],
-            "lines": lambda: [(s.get("name"), s.get("state"), s.get("signal_percent"), s.get("operator"),
-                               s.get("last_error")) for s in sms.line_status()],
-            "leds": lambda: leds.network})
+        def fingerprints() -> dict:
+            # Cheap readings only: the database's change counter, the registry, the LEDs, each line's facts.
+            changes = views.changes()
+            return {"outbox": changes, "inbox": changes, "history": changes,
+                    "webhooks": (self.deliveries.version, changes),
+                    "calls": [(c.call_id, c.state) for c in calls.active_calls()],
+                    "lines": (changes // 50, [(m.state, m.status().get("signal_percent"))
+                                             for m in modems.values()]),
+                    "leds": leds.network}
+
+        self.live = LiveHub(source=source, bus=bus, max_streams=max(1, self.stream_slots), fingerprints=fingerprints)
         access = Access(users=users, keys=cfg.http.api_keys)
         extension = cfg.api_extensions[0].id if cfg.api_extensions else ""
         json_api = JsonApi(config=cfg, sms=sms, calls=calls, views=views, access=access, addresses=addresses,

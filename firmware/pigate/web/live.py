@@ -32,10 +32,15 @@ class StreamsFull(Exception):
 
 
 class LiveHub:
-    def __init__(self, *, source: StatusSource, fingerprints: dict[str, Callable[[], Any]], bus: EventBus,
+    def __init__(self, *, source: StatusSource, fingerprints: Callable[[], dict[str, Any]], bus: EventBus,
                  max_streams: int = 24, poll: float = 0.5, heartbeat: float = 15.0, backlog: int = 256,
+                 min_rebuild: float = 1.0, batch: float = 0.1,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._source, self._fingerprints, self._bus = source, fingerprints, bus
+        self._min_rebuild = min_rebuild  # a busy box rebuilds a section at most this often
+        self._built: dict[str, float] = {}
+        self._batch = batch  # a stream writes at most this often: a burst of events is one write
+        self._last_activity = -1e9
         self.max_streams, self._poll, self._heartbeat = max_streams, poll, heartbeat
         self._monotonic = monotonic
         self._cond = threading.Condition()
@@ -79,7 +84,10 @@ class LiveHub:
                          if event.topic == prefix or event.topic.startswith(prefix + ".")), ())
         extra = None
         if event.topic.startswith(("modem.sms", "modem.call")):
-            extra = ("activity", {"line": event.data.get("name")})
+            now = self._monotonic()
+            if now - self._last_activity >= 0.2:  # the LED blinks at most 5 times a second anyway
+                self._last_activity = now
+                extra = ("activity", {"line": event.data.get("name")})
         elif event.topic == "call.media":
             extra = ("media", {k: v for k, v in event.data.items() if isinstance(v, (str, int, float))})
         with self._cond:
@@ -109,16 +117,23 @@ class LiveHub:
                 dirty, self._dirty = self._dirty, set()
             try:
                 dirty |= self._changed_prints()
+                now = self._monotonic()
                 for name in SECTIONS:
-                    if name in dirty:
-                        self._rebuild(name)
+                    if name not in dirty:
+                        continue
+                    if now - self._built.get(name, -1e9) < self._min_rebuild:
+                        with self._cond:
+                            self._dirty.add(name)  # soon, not now
+                        continue
+                    self._built[name] = now
+                    self._rebuild(name)
             except Exception:  # a failing read must not end live updates for good
                 log.exception("live update failed")
 
     def _changed_prints(self) -> set[str]:
+        """Sections whose fingerprint moved since the last look (one cheap reading per tick)."""
         changed = set()
-        for name, fingerprint in self._fingerprints.items():
-            value = fingerprint()
+        for name, value in self._fingerprints().items():
             if self._prints.get(name) != value:
                 self._prints[name] = value
                 changed.add(name)
@@ -143,8 +158,7 @@ class LiveHub:
             if self._streams >= self.max_streams:
                 raise StreamsFull()
             self._streams += 1
-            self._dirty.update(SECTIONS - self._current.keys() if isinstance(SECTIONS, set) else
-                               [s for s in SECTIONS if s not in self._current])
+            self._dirty.update(s for s in SECTIONS if s not in self._current)
             self._cond.notify_all()
         return self._stream()
 
@@ -168,6 +182,7 @@ class LiveHub:
                 if pending:
                     yield b"".join(pending)
                     quiet_since = self._monotonic()
+                    time.sleep(self._batch)  # let a burst gather: one write per stream for many events
                 elif self._monotonic() - quiet_since >= self._heartbeat:
                     yield b": keep-alive\n\n"
                     quiet_since = self._monotonic()
