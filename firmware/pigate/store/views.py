@@ -108,11 +108,12 @@ class Views:
         return out, more
 
     def recent_outgoing(self, limit: int) -> list[tuple[OutboundSms, list[OutboundPart]]]:
-        rows = self.db.query("SELECT * FROM sms_out ORDER BY created DESC, id DESC LIMIT ?", (limit,))
+        # rowid order is insertion order: the newest without sorting the whole outbox (no index on created)
+        rows = self.db.query("SELECT * FROM sms_out ORDER BY rowid DESC LIMIT ?", (limit,))
         return self._with_parts([_outbound(r) for r in rows])
 
     def recent_incoming(self, limit: int) -> list[InboundSms]:
-        rows = self.db.query("SELECT * FROM sms_in ORDER BY received DESC, id DESC LIMIT ?", (limit,))
+        rows = self.db.query("SELECT * FROM sms_in ORDER BY rowid DESC LIMIT ?", (limit,))
         return [_inbound(r) for r in rows]
 
     def recent_hooks(self, limit: int) -> list[dict]:
@@ -121,10 +122,14 @@ class Views:
                              "FROM sms_hook ORDER BY id DESC LIMIT ?", (limit,))
         return [dict(r) for r in rows]
 
-    def changes(self) -> int:
-        """How many rows the database's one connection has changed so far: a new value means something was
-        written (by anyone: every writer shares that connection). O(1), so it can be polled."""
-        return int(self.db.query("SELECT total_changes()")[0][0])
+    def marks(self) -> tuple[int, int, int, int, int]:
+        """Cheap marks of change, in one query (O(1) each, so they can be polled): rows the database's one
+        connection has changed so far (every writer shares it), and the newest received SMS, ended call,
+        recording and SMS webhook."""
+        row = self.db.query("SELECT total_changes(), (SELECT max(rowid) FROM sms_in), "
+                            "(SELECT max(rowid) FROM call_history), (SELECT max(rowid) FROM recordings), "
+                            "(SELECT max(rowid) FROM sms_hook)")[0]
+        return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
 
     def recordings(self, call_ids: Iterable[str]) -> dict[str, list[dict]]:
         """call id -> its recordings (file name, format, duration), oldest first."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Mapping
 
 import bottle
@@ -53,13 +54,16 @@ class Web:
         self.metrics = Metrics(views=views, lines=sms.line_status, active_calls=calls.active_calls,
                                sip_accounts=[a.id for a in cfg.sip.accounts])
         def fingerprints() -> dict:
-            # Cheap readings only: the database's change counter, the registry, the LEDs, each line's facts.
-            changes = views.changes()
-            return {"outbox": changes, "inbox": changes, "history": changes,
-                    "webhooks": (self.deliveries.version, changes),
+            # Cheap readings only (one query for the store). The outbox follows every write; the other
+            # store sections follow their new rows, and their updates (read flags, webhook retries, a line's
+            # message counts: a GROUP BY over the outbox) within 5 s.
+            changes, inbox, history, recordings, hooks = views.marks()
+            epoch = int(time.monotonic() / 5)
+            return {"outbox": changes, "inbox": (inbox, epoch), "history": (history, recordings),
+                    "webhooks": (self.deliveries.version, hooks, epoch),
                     "calls": [(c.call_id, c.state) for c in calls.active_calls()],
-                    "lines": (changes // 50, [(m.state, m.status().get("signal_percent"))
-                                             for m in modems.values()]),
+                    "lines": (epoch, [(m.state, m.status().get("signal_percent"), m.status().get("last_error"))
+                                      for m in modems.values()]),
                     "leds": leds.network}
 
         self.live = LiveHub(source=source, bus=bus, max_streams=max(1, self.stream_slots), fingerprints=fingerprints)

@@ -4,7 +4,8 @@ The cost does not grow with the number of browsers: a section (lines, calls, out
 change, by this thread, and every stream writes the same bytes. Changes are noticed from the bus (modem
 states, signal, calls, SMS indications: at once) and from cheap fingerprints of the store polled while anyone
 is watching (an SMS's state changes inside the SMS service without an event). Each stream holds one HTTP
-worker thread while it lasts, so streams are capped (`max_streams`) and the daemon adds that many workers.
+worker thread while it lasts, so streams are capped (`max_streams`) and the daemon adds that many workers; a
+stream whose browser went away is noticed at its next write, the heartbeat at the latest.
 """
 
 from __future__ import annotations
@@ -33,14 +34,13 @@ class StreamsFull(Exception):
 
 class LiveHub:
     def __init__(self, *, source: StatusSource, fingerprints: Callable[[], dict[str, Any]], bus: EventBus,
-                 max_streams: int = 24, poll: float = 0.5, heartbeat: float = 15.0, backlog: int = 256,
-                 min_rebuild: float = 1.0, batch: float = 0.1,
+                 max_streams: int = 24, poll: float = 0.5, heartbeat: float = 5.0, backlog: int = 256,
+                 min_rebuild: float = 1.0, batch: float = 0.25,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._source, self._fingerprints, self._bus = source, fingerprints, bus
         self._min_rebuild = min_rebuild  # a busy box rebuilds a section at most this often
         self._built: dict[str, float] = {}
         self._batch = batch  # a stream writes at most this often: a burst of events is one write
-        self._last_activity = -1e9
         self.max_streams, self._poll, self._heartbeat = max_streams, poll, heartbeat
         self._monotonic = monotonic
         self._cond = threading.Condition()
@@ -79,16 +79,13 @@ class LiveHub:
 
     # -- noticing changes ---------------------------------------------------------------------------
     def _on_event(self, event: Event) -> None:
-        """On the bus's dispatcher: only mark sections dirty (and pass media/activity on as they are)."""
+        """On the bus's dispatcher: only mark sections dirty (and pass a call's media on as it is)."""
         sections = next((s for prefix, s in TOPICS.items()
                          if event.topic == prefix or event.topic.startswith(prefix + ".")), ())
         extra = None
-        if event.topic.startswith(("modem.sms", "modem.call")):
-            now = self._monotonic()
-            if now - self._last_activity >= 0.2:  # the LED blinks at most 5 times a second anyway
-                self._last_activity = now
-                extra = ("activity", {"line": event.data.get("name")})
-        elif event.topic == "call.media":
+        # (The page blinks its activity LED when the outbox, inbox or calls change: no event of its own, so a
+        # busy box does not write to every stream for each SMS.)
+        if event.topic == "call.media":
             extra = ("media", {k: v for k, v in event.data.items() if isinstance(v, (str, int, float))})
         with self._cond:
             if not self._streams:

@@ -90,6 +90,7 @@
     const live = document.getElementById("live");
     const handlers = {};
     for (const name of Object.keys(render)) handlers[name] = data => render[name](data);
+    for (const name of ["outbox", "inbox", "calls"]) handlers[name] = data => { render[name](data); render.activity(); };
     pigate.live(handlers, up => { live.textContent = up ? "live" : "offline"; live.className = `live ${up ? "on" : "off"}`; });
     document.getElementById("send-form").addEventListener("submit", async ev => {
       ev.preventDefault();
