@@ -8,14 +8,23 @@ radio off, so it is refused (307) from anywhere but the loopback interface, what
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Protocol, Sequence
 
 from pigate.api.auth import client_ip
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.params import Param, Spec
 from pigate.api.responses import Element
 from pigate.errors import ForbiddenAddress, InvalidParameter, ModemCommandError, ModemError
-from pigate.modem import Modem
+
+
+class RawLines(Protocol):
+    """The box's lines as the operator's raw AT reaches them (pigate.lines.Lines)."""
+
+    @property
+    def names(self) -> Sequence[str]: ...
+
+    def at_command(self, line: str, command: str) -> list[str]:
+        """The answer lines of one AT command on `line`; ModemCommandError on ERROR, ModemError if not sent."""
 
 
 MODEM_COMMAND = Spec((Param("Line", doc="the line's name; the first line by default"),
@@ -24,8 +33,8 @@ MODEM_COMMAND = Spec((Param("Line", doc="the line's name; the first line by defa
 
 
 class MaintenanceCommands:
-    def __init__(self, *, modems: Mapping[str, Modem]) -> None:
-        self._modems = modems
+    def __init__(self, *, lines: RawLines) -> None:
+        self._lines = lines
 
     def register(self, table: CommandTable) -> None:
         table.add("ModemCommand", self.modem_command, spec=MODEM_COMMAND)
@@ -36,13 +45,13 @@ class MaintenanceCommands:
             raise ForbiddenAddress()
         p = request.params
         a = MODEM_COMMAND.bind(p)
-        name = a["Line"] or next(iter(self._modems), "")
-        modem = self._modems.get(name)
-        if modem is None:
+        names = list(self._lines.names)
+        name = a["Line"] or next(iter(names), "")
+        if name not in names:
             raise InvalidParameter("Line", p.command)
         command = a["AtCommand"]
         try:
-            lines, result = modem.command(command), "OK"
+            lines, result = self._lines.at_command(name, command), "OK"
         except ModemCommandError as exc:
             lines = []
             result = exc.kind if exc.code is None else f"+{exc.kind} ERROR: {exc.code}"

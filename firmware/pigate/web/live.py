@@ -11,13 +11,15 @@ stream whose browser went away is noticed at its next write, the heartbeat at th
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import logging
 import threading
 import time
 from typing import Any, Callable, Iterator
 
-from pigate.events import Event, EventBus
+from pigate.calls import CallMedia
+from pigate.events import ALL, Event, EventBus
 from pigate.web.status import SECTIONS, StatusSource
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ class LiveHub:
     # -- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> None:
         self._running = True
-        self._unsubscribe = self._bus.subscribe("*", self._on_event)
+        self._unsubscribe = self._bus.subscribe(ALL, self._on_event)
         self._thread = threading.Thread(target=self._run, name="web-live", daemon=True)
         self._thread.start()
 
@@ -85,8 +87,8 @@ class LiveHub:
         extra = None
         # (The page blinks its activity LED when the outbox, inbox or calls change: no event of its own, so a
         # busy box does not write to every stream for each SMS.)
-        if event.topic == "call.media":
-            extra = ("media", {k: v for k, v in event.data.items() if isinstance(v, (str, int, float))})
+        if isinstance(event, CallMedia):
+            extra = ("media", dataclasses.asdict(event))
         with self._cond:
             if not self._streams:
                 self._dirty.update(sections)

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from pigate.events import Event, EventBus
+from pigate.modem import events as modem_events
 from pigate.store.views import Views
 from pigate.web.deliveries import Delivery
 
@@ -107,7 +108,7 @@ class Metrics:
         self._unsubscribe: list[Callable[[], None]] = []
 
     def start(self, bus: EventBus) -> None:
-        self._unsubscribe.append(bus.subscribe("modem.recovery", self._on_recovery))
+        self._unsubscribe.append(bus.subscribe(modem_events.RecoveryStep, self._on_recovery))
 
     def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -115,8 +116,8 @@ class Metrics:
         self._unsubscribe.clear()
 
     def _on_recovery(self, event: Event) -> None:
-        if event.data.get("step") == "start":
-            self.recoveries.labels(line=str(event.data.get("name", ""))).inc()
+        if isinstance(event, modem_events.RecoveryStep) and event.step == "start":
+            self.recoveries.labels(line=event.name).inc()
 
     def on_delivery(self, delivery: Delivery) -> None:
         self.webhook_seconds.labels(kind=delivery.kind).observe(delivery.seconds)
