@@ -60,8 +60,10 @@ class CallService:
     def __init__(self, *, store: CallStore, trunks: Sequence[Trunk], extensions: Sequence[ApiExtension],
                  notifications: NotificationsConfig, poster: Poster | None, media: LegMedia,
                  sms: SmsSubmitter | None = None, settings: CallSettings = CallSettings(),
+                 bus: EventBus | None = None,
                  clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._store, self._settings = store, settings
+        self._bus = bus  # only to tell what a call's far end hears (CallMedia); calls' own events are the trunks'
         self._clock, self._monotonic = clock, monotonic
         self._trunks = list(trunks)
         self._lines: dict[str, tuple[Trunk, TrunkLine]] = {line.name: (trunk, line) for trunk in self._trunks
@@ -154,7 +156,8 @@ class CallService:
 
     def leg_media(self, call: CallRecord, kind: str, what: str) -> None:
         # What the far end hears, as text: the dashboard's playground shows it (event `call.media`).
-        self._bus.publish(CallMedia(call_id=call.id, line=call.line, kind=kind, what=what))
+        if self._bus is not None:
+            self._bus.publish(CallMedia(call_id=call.id, line=call.line, kind=kind, what=what))
 
     def _end(self, live: LiveCall, state: str, result: str, *, local: bool) -> None:
         """The end of a call, once: audio and keypad closed, history row, CallChanged, Error/FinishedUrl as due."""
@@ -383,4 +386,4 @@ def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[
     gsm = GsmTrunk(lines=[GsmLine(m.name, m.number, modems[m.name]) for m in config.modems if m.name in modems],
                    bus=bus, media=media)
     return CallService(store=store, trunks=[gsm], extensions=config.api_extensions, notifications=config.notifications,
-                       poster=poster, media=media, sms=sms, settings=settings)
+                       poster=poster, media=media, sms=sms, settings=settings, bus=bus)

@@ -45,8 +45,11 @@
     $("keypad").addEventListener("click", async ev => {
       const key = ev.target.dataset && ev.target.dataset.key;
       if (!key) return;
+      // Listed as it is pressed (before the call's answer to it can arrive on the live stream).
+      const item = el("li", {class: "pressed", text: `pressed ${key}`});
+      $("transcript").append(item);
       const r = await pigate.post("/playground/keys", {digits: key});
-      if (r.ok) $("transcript").append(el("li", {class: "pressed", text: `pressed ${key}`}));
+      if (!r.ok) item.textContent = `pressing ${key} failed: ${(r.data && r.data.detail) || r.status}`;
     });
     $("example").addEventListener("click", () => { $("ozml").value = EXAMPLE; });
     $("hangup").addEventListener("click", async () => { await pigate.post("/playground/hangup", {}); refresh(); });
