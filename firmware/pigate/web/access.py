@@ -107,7 +107,7 @@ class Access:
                 raise AuthenticationFailed()
             return Principal(self.users.check(*basic), "user")
         if allow_session:
-            sid = _cookie(environ, SESSION_COOKIE)
+            sid = cookie(environ, SESSION_COOKIE)
             session = self.sessions.get(sid)
             if session is not None:
                 return Principal(session.user, "session", session.csrf)
@@ -162,16 +162,13 @@ def _basic(environ: dict) -> tuple[str, str] | None:
     return user, password
 
 
-def _cookie(environ: dict, name: str) -> str:
+def cookie(environ: dict, name: str) -> str:
+    """The value of the request's cookie `name` ("" when it has none)."""
     for part in environ.get("HTTP_COOKIE", "").split(";"):
         key, _, value = part.strip().partition("=")
         if key == name:
             return value
     return ""
-
-
-def cookie(environ: dict, name: str) -> str:
-    return _cookie(environ, name)
 
 
 def set_cookie(name: str, value: str, *, max_age: int | None = None, secure: bool = False) -> str:

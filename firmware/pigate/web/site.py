@@ -12,13 +12,14 @@ import hmac
 import json
 import logging
 import os
+from html import escape
 from pathlib import Path
 from typing import Any, Callable
 
 import bottle
 
 from pigate.api.auth import AddressGuard
-from pigate.errors import ApiError, InvalidParameter, PigateError
+from pigate.errors import ApiError, InvalidParameter
 from pigate.web import problem
 from pigate.web.access import (CSRF_FIELD, LOGIN_COOKIE, SESSION_COOKIE, Access, Principal, cookie, csrf_ok,
                                set_cookie)
@@ -153,7 +154,6 @@ class Site:
         bottle.response.set_header("Set-Cookie", set_cookie(LOGIN_COOKIE, token, max_age=3600))
         bottle.response.set_header("Cache-Control", "no-store")
         page = (STATIC / "login.html").read_text(encoding="utf-8")
-        from html import escape
         return page.replace("{{csrf}}", token).replace("{{error}}", escape(error))
 
     def _login(self) -> Any:
