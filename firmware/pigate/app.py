@@ -93,6 +93,7 @@ class App:
         self.webui.build(db=self.db, bus=self.bus, sms=self.sms, calls=self.calls, leds=self.leds,
                          modems=self.lines.modems,
                          network=self.lines.network if self.config.simulator.control else None,
+                         sip_connected=lambda name: self.sip is not None and self.sip.connected(name),
                          commands=self.commands, ozeki=api, users=users, addresses=addresses)
         self.webui.install(self.web)
         if self.lines.network is not None and self.config.simulator.control:

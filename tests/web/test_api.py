@@ -212,3 +212,13 @@ def test_metrics_parse_and_move_as_sms_are_sent_and_received(daemon_factory):
     assert after[("pigate_sms_submission_seconds_count", ())] == 3
     assert after[("pigate_sms_queue_depth", ())] == 0
     until(lambda: samples().get(("pigate_sms_delivery_seconds_count", ())) == 3)
+
+
+def test_status_lists_the_sip_trunks_as_configured(daemon_factory):
+    d = daemon_factory('[sip]\nenabled = false\n[[sip.accounts]]\nname = "pbx"\nregistrar = "127.0.0.1:5099"\n'
+                       'username = "box"\n[[sip.peers]]\nname = "office"\naddress = "127.0.0.1:5098"\n')
+    sip = get_json(f"{d.base}/v1/status")["sip"]
+    assert sip == [{"name": "pbx", "kind": "account", "where": "box@127.0.0.1:5099", "state": "disabled"},
+                   {"name": "office", "kind": "peer", "where": "127.0.0.1:5098", "state": "disabled"}]
+    _, _, body = fetch(f"{d.base}/metrics")
+    assert 'pigate_sip_registered{account="pbx"} 0.0' in body.decode()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import bottle
 
@@ -44,15 +44,15 @@ class Web:
             self.metrics.on_delivery(delivery)
 
     def build(self, *, db: Database, bus: EventBus, sms: Any, calls: Any, leds: Any, modems: Mapping[str, Any],
-              network: Any,
+              network: Any, sip_connected: Callable[[str], bool],
               commands: Any, ozeki: Any, users: UserGuard, addresses: AddressGuard) -> None:
         cfg = self._config
         views = Views(db=db)
         source = StatusSource(config=cfg, sms=sms, calls=calls, views=views, leds=leds, deliveries=self.deliveries,
-                              version=lambda: __version__)
+                              sip_connected=sip_connected, version=lambda: __version__)
         self._bus = bus
         self.metrics = Metrics(views=views, lines=sms.line_status, active_calls=calls.active_calls,
-                               sip_accounts=[a.id for a in cfg.sip.accounts])
+                               sip_accounts=[a.name for a in cfg.sip.accounts], sip_connected=sip_connected)
         def fingerprints() -> dict:
             # Cheap readings only (one query for the store). The outbox follows every write; the other
             # store sections follow their new rows, and their updates (read flags, webhook retries, a line's
@@ -64,7 +64,8 @@ class Web:
                     "calls": [(c.call_id, c.state) for c in calls.active_calls()],
                     "lines": (epoch, [(m.state, m.status().get("signal_percent"), m.status().get("last_error"))
                                       for m in modems.values()]),
-                    "leds": leds.network}
+                    "leds": leds.network,
+                    "sip": [sip_connected(t.name) for t in (*cfg.sip.accounts, *cfg.sip.peers)]}
 
         self.live = LiveHub(source=source, bus=bus, max_streams=max(1, self.stream_slots), fingerprints=fingerprints)
         access = Access(users=users, keys=cfg.http.api_keys)

@@ -26,9 +26,9 @@ class _StoreCollector:
     """Collects on each scrape from the store and the live status (a prometheus custom collector)."""
 
     def __init__(self, *, views: Views, lines: Callable[[], list[dict]], active_calls: Callable[[], list],
-                 sip_accounts: Iterable[str]) -> None:
+                 sip_accounts: Iterable[str], sip_connected: Callable[[str], bool]) -> None:
         self._views, self._lines, self._active = views, lines, active_calls
-        self._sip = list(sip_accounts)
+        self._sip, self._sip_connected = list(sip_accounts), sip_connected
 
     def describe(self) -> list:
         return []  # collected lazily: no scrape at registration
@@ -87,7 +87,7 @@ class _StoreCollector:
         yield registered
         sip = GaugeMetricFamily("pigate_sip_registered", "1 when the SIP account is registered", labels=["account"])
         for account in self._sip:
-            sip.add_metric([account], 0)  # the SIP trunk is not running yet: configured accounts show 0
+            sip.add_metric([account], 1 if self._sip_connected(account) else 0)
         yield sip
 
 
@@ -95,7 +95,7 @@ class Metrics:
     """The registry, the live counters, and the subscriptions that move them."""
 
     def __init__(self, *, views: Views, lines: Callable[[], list[dict]], active_calls: Callable[[], list],
-                 sip_accounts: Iterable[str] = ()) -> None:
+                 sip_accounts: Iterable[str] = (), sip_connected: Callable[[str], bool] = lambda name: False) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.recoveries = Counter("pigate_modem_recoveries", "Modem recovery runs started", ["line"],
                                   registry=self.registry)
@@ -104,7 +104,7 @@ class Metrics:
         self.webhook_failures = Counter("pigate_webhook_failures", "Webhook posts that failed", ["kind"],
                                         registry=self.registry)
         self.registry.register(_StoreCollector(views=views, lines=lines, active_calls=active_calls,
-                                               sip_accounts=sip_accounts))
+                                               sip_accounts=sip_accounts, sip_connected=sip_connected))
         self._unsubscribe: list[Callable[[], None]] = []
 
     def start(self, bus: EventBus) -> None:

@@ -28,8 +28,9 @@ class StatusSource:
     """Builds each section on demand; `lines` is the SMS service's line_status (modem facts + counts)."""
 
     def __init__(self, *, config: Config, sms: Any, calls: Any, views: Views, leds: Any,
-                 deliveries: DeliveryLog, started: float | None = None,
-                 version: Callable[[], str] = lambda: "") -> None:
+                 deliveries: DeliveryLog, sip_connected: Callable[[str], bool] = lambda name: False,
+                 started: float | None = None, version: Callable[[], str] = lambda: "") -> None:
+        self._sip_connected = sip_connected
         self._config, self._sms, self._calls, self._views = config, sms, calls, views
         self._leds, self._deliveries = leds, deliveries
         self._started = started or time.time()
@@ -53,11 +54,15 @@ class StatusSource:
         return out
 
     def sip(self) -> list[dict]:
-        # The SIP trunk is not running yet: configured accounts are listed as such, so the section is there
-        # (and its shape fixed) for when it does.
-        return [{"id": a.id, "uri": a.uri, "registrar": a.registrar or None,
-                 "state": "not running" if not self._config.sip.enabled else "configured"}
-                for a in self._config.sip.accounts]
+        """The SIP trunks: registered accounts (registered or not) and IP peers (up while SIP runs)."""
+        enabled = self._config.sip.enabled
+        out = [{"name": a.name, "kind": "account", "where": f"{a.username}@{a.registrar}",
+                "state": ("registered" if self._sip_connected(a.name) else "not registered") if enabled
+                else "disabled"} for a in self._config.sip.accounts]
+        out += [{"name": p.name, "kind": "peer", "where": p.address,
+                 "state": ("up" if self._sip_connected(p.name) else "down") if enabled else "disabled"}
+                for p in self._config.sip.peers]
+        return out
 
     def leds(self) -> dict:
         layout = self._config.leds.pins

@@ -31,7 +31,7 @@
     },
     sip(accounts) {
       body("sip").replaceChildren(accounts.length
-        ? table(["Account", "URI", "State"], accounts.map(a => ({cells: [a.id, a.uri, badge(a.state)]})))
+        ? table(["Trunk", "Kind", "Where", "State"], accounts.map(a => ({cells: [a.name, a.kind, a.where, badge(a.state)]})))
         : el("p", {class: "empty", text: "no SIP trunk configured"}));
     },
     leds(leds) {
