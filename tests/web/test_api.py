@@ -200,9 +200,11 @@ def test_metrics_parse_and_move_as_sms_are_sent_and_received(daemon_factory):
         return out
 
     line = (("line", "gsm1"),)
-    before = samples()
+    # The line comes up in the background after HTTP answers: wait until the metrics show it registered.
+    registered = ("pigate_modem_registered", (("line", "gsm1"), ("state", "registered")))
+    before = until(lambda: (s := samples()).get(registered) == 1 and s)
+    assert before, samples()
     assert before.get(("pigate_sms_sent_total", line), 0) == 0
-    assert before[("pigate_modem_registered", (("line", "gsm1"), ("state", "registered")))] == 1
     assert before[("pigate_modem_signal_percent", line)] > 0
     for i in range(3):
         post_json(f"{d.base}/v1/sms", {"text": f"m{i}", "recipients": [A]})

@@ -85,27 +85,28 @@ class Access:
 
     def __init__(self, *, users: UserGuard, keys: Iterable[ApiKey], sessions: Sessions | None = None) -> None:
         self.users = users
-        keys = list(keys)
-        self._key_names = [k.name for k in keys]
-        self.keys = UserGuard(users=[User(k.name, k.key_hash, list(k.commands)) for k in keys])
+        # One guard per key (each with its own throttle): a token is tried against each key, and a wrong one
+        # counts once against each, not once per key against one.
+        self._keys = {k.name: UserGuard(users=[User(k.name, k.key_hash, list(k.commands))]) for k in keys}
         self.sessions = sessions or Sessions()
 
     @property
     def enabled(self) -> bool:
-        return self.users.enabled or self.keys.enabled
+        return self.users.enabled or bool(self._keys)
 
     def from_environ(self, environ: dict, *, allow_session: bool = True) -> Principal:
         """The principal of a request; 304 when it carries nothing and auth is on, 305 for a bad credential."""
         if not self.enabled:
             return Principal(None, "anonymous")
+        address = environ.get("REMOTE_ADDR", "")
         token = _bearer(environ) or environ.get("HTTP_X_API_KEY", "").strip()
         if token:
-            return Principal(self._key(token), "key")
+            return Principal(self._key(token, address), "key")
         basic = _basic(environ)
         if basic is not None:
             if not self.users.enabled:
                 raise AuthenticationFailed()
-            return Principal(self.users.check(*basic), "user")
+            return Principal(self.users.check(*basic, address=address), "user")
         if allow_session:
             sid = cookie(environ, SESSION_COOKIE)
             session = self.sessions.get(sid)
@@ -113,26 +114,27 @@ class Access:
                 return Principal(session.user, "session", session.csrf)
         raise AuthenticationRequired()
 
-    def _key(self, token: str) -> str:
-        if not self.keys.enabled:
-            raise AuthenticationFailed()
-        for name in self._key_names:
+    def _key(self, token: str, address: str) -> str:
+        for name, guard in self._keys.items():
             try:
-                return self.keys.check(name, token) or name
+                return guard.check(name, token, address=address) or name
             except AuthenticationFailed:
                 continue
         raise AuthenticationFailed()
 
     def authorize(self, principal: Principal, command: str) -> None:
         """306 when the user's or key's `commands` list does not include `command`."""
-        guard = self.keys if principal.kind == "key" else self.users
-        guard.authorize(principal.name, command)
+        if principal.kind == "key":
+            self._keys[principal.name or ""].authorize(principal.name, command)
+        else:
+            self.users.authorize(principal.name, command)
 
-    def login(self, username: str, password: str) -> tuple[str, Session]:
-        """A new session for a user whose password checks out (304/305 otherwise)."""
+    def login(self, username: str, password: str, *, address: str) -> tuple[str, Session]:
+        """A new session for a user whose password checks out (304/305 otherwise; 305 too for a client the
+        login throttle has locked out)."""
         if not username or not password:
             raise AuthenticationRequired()
-        name = self.users.check(username, password)
+        name = self.users.check(username, password, address=address)
         if name is None:
             raise AuthenticationFailed()
         return self.sessions.create(name)

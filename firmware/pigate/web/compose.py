@@ -52,7 +52,8 @@ class Web:
                               sip_connected=sip_connected, version=lambda: __version__)
         self._bus = bus
         self.metrics = Metrics(views=views, lines=sms.line_status, active_calls=calls.active_calls,
-                               sip_accounts=[a.name for a in cfg.sip.accounts], sip_connected=sip_connected)
+                               sip_accounts=[a.name for a in cfg.sip.accounts], sip_connected=sip_connected,
+                               logins=users.stats)
         def fingerprints() -> dict:
             # Cheap readings only (one query for the store). The outbox follows every write; the other
             # store sections follow their new rows, and their updates (read flags, webhook retries, a line's

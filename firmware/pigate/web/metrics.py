@@ -26,9 +26,11 @@ class _StoreCollector:
     """Collects on each scrape from the store and the live status (a prometheus custom collector)."""
 
     def __init__(self, *, views: Views, lines: Callable[[], list[dict]], active_calls: Callable[[], list],
-                 sip_accounts: Iterable[str], sip_connected: Callable[[str], bool]) -> None:
+                 sip_accounts: Iterable[str], sip_connected: Callable[[str], bool],
+                 logins: Callable[[], dict[str, int]]) -> None:
         self._views, self._lines, self._active = views, lines, active_calls
         self._sip, self._sip_connected = list(sip_accounts), sip_connected
+        self._logins = logins
 
     def describe(self) -> list:
         return []  # collected lazily: no scrape at registration
@@ -89,13 +91,22 @@ class _StoreCollector:
         for account in self._sip:
             sip.add_metric([account], 1 if self._sip_connected(account) else 0)
         yield sip
+        stats = self._logins()
+        logins = CounterMetricFamily("pigate_logins", "Login checks (all ways in) by outcome", labels=["outcome"])
+        for outcome in sorted(k for k in stats if k != "locked_addresses"):
+            logins.add_metric([outcome], stats[outcome])
+        yield logins
+        locked = GaugeMetricFamily("pigate_login_locked_addresses", "Client addresses locked out now")
+        locked.add_metric([], stats.get("locked_addresses", 0))
+        yield locked
 
 
 class Metrics:
     """The registry, the live counters, and the subscriptions that move them."""
 
     def __init__(self, *, views: Views, lines: Callable[[], list[dict]], active_calls: Callable[[], list],
-                 sip_accounts: Iterable[str] = (), sip_connected: Callable[[str], bool] = lambda name: False) -> None:
+                 sip_accounts: Iterable[str] = (), sip_connected: Callable[[str], bool] = lambda name: False,
+                 logins: Callable[[], dict[str, int]] = dict) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.recoveries = Counter("pigate_modem_recoveries", "Modem recovery runs started", ["line"],
                                   registry=self.registry)
@@ -104,7 +115,8 @@ class Metrics:
         self.webhook_failures = Counter("pigate_webhook_failures", "Webhook posts that failed", ["kind"],
                                         registry=self.registry)
         self.registry.register(_StoreCollector(views=views, lines=lines, active_calls=active_calls,
-                                               sip_accounts=sip_accounts, sip_connected=sip_connected))
+                                               sip_accounts=sip_accounts, sip_connected=sip_connected,
+                                               logins=logins))
         self._unsubscribe: list[Callable[[], None]] = []
 
     def start(self, bus: EventBus) -> None:

@@ -163,7 +163,8 @@ class Site:
             bottle.response.status = 403
             return self._login_page("The form expired; please try again.")
         try:
-            sid, _ = self._access.login(forms.getunicode("username") or "", forms.getunicode("password") or "")
+            sid, _ = self._access.login(forms.getunicode("username") or "", forms.getunicode("password") or "",
+                                        address=bottle.request.environ.get("REMOTE_ADDR", ""))
         except ApiError:
             bottle.response.status = 401
             return self._login_page("Wrong user name or password.")
