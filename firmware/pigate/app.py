@@ -45,6 +45,7 @@ from pigate.sip import SipDriver
 from pigate.sms import DetachedScripts
 from pigate.store import Database
 from pigate.store.addressbook import AddressBookStore
+from pigate.web import Web
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class App:
             connect_timeout=n.connect_timeout, read_timeout=n.read_timeout, retries=n.retries, backoff=n.backoff,
             max_body=n.max_body, allow=tuple(n.allow), deny=tuple(n.deny), secret=n.secret))
         self.routing = Routing(extensions=config.api_extensions, defaults=config.notifications)
+        self.webui = Web(config=config)
+        self.poster = self.webui.wrap_poster(self.notifier)  # every webhook post goes into the delivery log
         self.commands = CommandTable()
         # The one user check and login throttle of every way in (/api, /sim/, and the web UI's JSON API and
         # login): they call self.users.check(..., address=...), and /metrics reads self.users.stats().
@@ -116,7 +119,13 @@ class App:
         install_recordings(self.web, service=self.calls, guard=addresses)
         api = OzekiApi(commands=self.commands, users=self.users, addresses=addresses,
                        max_request_bytes=cfg.max_request_bytes)
-        api.install(self.web)
+        api.install(self.web, root=not cfg.dashboard)  # with the dashboard, / is shared (see pigate.web)
+        self.webui.build(db=self.db, bus=self.bus, sms=self.sms, calls=self.calls, leds=self.leds,
+                         modems=self.lines.modems,
+                         network=self.lines.network if self.config.simulator.control else None,
+                         sip_connected=lambda name: self.sip is not None and self.sip.connected(name),
+                         commands=self.commands, ozeki=api, users=self.users, addresses=addresses)
+        self.webui.install(self.web)
         if self.lines.network is not None and self.config.simulator.control:
             from pigate.sim.control import make_app as make_sim_control
 
@@ -190,7 +199,7 @@ class App:
         ab = self.config.addressbook
         plan = NumberPlan(country_code=ab.country_code, national_prefix=ab.national_prefix)
         self.addressbook = AddressBook(store=AddressBookStore(db=self.db), plan=plan)
-        poster = CallerNames(poster=self.notifier, book=self.addressbook)
+        poster = CallerNames(poster=self.poster, book=self.addressbook)
         self.mail = mail.from_config(config=self.config, db=self.db)
         self.mail.start()
         self._stoppers.append(self.mail.stop)
@@ -208,7 +217,7 @@ class App:
                                               poster=poster, sms=self.sms,
                                               public_url=lambda: self.config.http.public_url or self.url,
                                               extras=extras, sip=self.sip)
-        self.scripts = DetachedScripts(submit=self.sms.submit, calls=self.calls.scripts, fetch=self.notifier.post,
+        self.scripts = DetachedScripts(submit=self.sms.submit, calls=self.calls.scripts, fetch=self.poster.post,
                                        error_url=self._error_url, extras=extras)
         self.sms.start()
         self._stoppers.append(self.sms.stop)
@@ -216,13 +225,17 @@ class App:
         self._stoppers.append(self.calls.stop)
         self._stoppers.append(self.scripts.stop)
         self._build_http()
+        self.webui.start()
+        self._stoppers.append(self.webui.stop)
         self._start_http()
         self.systemd.ready(f"listening on {self.url}")
 
     def _start_http(self) -> None:
         cfg = self.config.http
         self._http = HttpServer(
-            app=self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads,
+            # Each live dashboard stream holds a worker while it lasts: they get workers of their own.
+            app=self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads + self.webui.stream_slots,
+            send_bytes=1,  # write each chunk at once (a live event must not wait for the loop's next turn)
             # waitress refuses oversized headers itself; let requests a little over our limit through
             # so the API can answer them with its own 300.
             max_request_header_size=max(4 * cfg.max_request_bytes, 262144),
@@ -241,6 +254,7 @@ class App:
 
     def stop(self) -> None:
         self.systemd.stopping()
+        self.webui.stop()  # ends the live streams, which hold HTTP workers, so HTTP stops at once
         if self._http is not None:
             self._http.stop()
             self._http = None

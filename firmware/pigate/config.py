@@ -40,6 +40,20 @@ class User:
 
 
 @dataclass(frozen=True)
+class ApiKey:
+    """A JSON API key (sent as `Authorization: Bearer KEY` or `X-API-Key: KEY`); `key_hash` is the hash
+    `pigate passwd NAME` prints for the key as password; `commands` limits it like a user's."""
+
+    name: str
+    key_hash: str
+    commands: list[str] = field(default_factory=list)
+
+    def validate(self, path: str) -> None:
+        if not self.key_hash.startswith("pbkdf2_sha256$") or self.key_hash.count("$") != 3:
+            raise ConfigError(f"'{path}.key_hash' must be a hash written by `pigate passwd`")
+
+
+@dataclass(frozen=True)
 class LoginConfig:
     """The login throttle ([http.login]): failures per client address, and PBKDF2 verifications at a time."""
 
@@ -71,6 +85,8 @@ class HttpConfig:
     port: int = 9509
     threads: int = 8
     users: list[User] = field(default_factory=list)
+    api_keys: list[ApiKey] = field(default_factory=list)
+    dashboard: bool = True  # the web page at / (and the OzML playground when the simulator runs)
     login: LoginConfig = field(default_factory=LoginConfig)
     allow: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)

@@ -23,7 +23,7 @@ import bottle
 
 from pigate.api.auth import AddressGuard
 from pigate.api.ozeki import ApiRequest, CommandTable
-from pigate.api.params import Params
+from pigate.api.params import Param, Spec
 from pigate.api.responses import Element
 from pigate.calls import DIRECTIONS, ActiveCall, CallService, HistoryFilter, HistoryRow
 from pigate.errors import InvalidParameter
@@ -31,6 +31,47 @@ from pigate.ozml.parser import parse
 
 PARTIES = ("caller", "callee", "all")
 FORMATS = ("mp3", "wav")
+
+
+_CALL_ID = Param("CallId", required=True, doc="the id Call answered or a notification carried")
+_PARTY = Param("Party", "choice", choices=PARTIES, doc="accepted and ignored: a GSM call has one far party")
+
+CALL = Spec((
+    Param("Dialed", required=True, doc="the number to call"),
+    Param("ApiExtension", required=True),
+    Param("CallerId", doc="kept in the history (GSM shows the SIM's own number)"),
+    Param("CallerDisplayName"),
+    Param("Url", "url", doc="where CallConnected is posted; its OzML answer runs on the call"),
+    Param("ErrorUrl", "url"),
+    Param("ResponseOzML", "text", doc="OzML to run when the call connects, instead of asking Url"),
+    Param("FinishedUrl", "url"),
+    Param("RingTime", "int", default=120, low=1, high=3600, doc="seconds to ring before giving up"),
+), doc="Place a call from a free line; answers <CallId>.")
+HANGUP = Spec((_CALL_ID,), doc="End a call.")
+HOLD = Spec((_CALL_ID,), doc="Put a call on hold.")
+UNHOLD = Spec((_CALL_ID,), doc="Take a call off hold.")
+FORWARD = Spec((_CALL_ID, Param("Destination", required=True)), doc="Forward a ringing call.")
+BLIND_TRANSFER = Spec((Param("TransferorParty", "choice", choices=("caller", "callee")), _CALL_ID,
+                       Param("Target", required=True)),
+                      doc="Transfer a call to another number.")
+SEND_DTMF = Spec((_PARTY, _CALL_ID, Param("Keys", required=True)), doc="Send DTMF tones on a call.")
+SPEAK = Spec((_PARTY, _CALL_ID, Param("Text", required=True), Param("Language"), Param("Voice")),
+             doc="Speak text on a call (espeak-ng).")
+PLAY = Spec((_PARTY, _CALL_ID, Param("AudioFile", required=True, doc="a file in the content folder or an http(s) URL"),
+             Param("Repeat", "bool", default=False), Param("Timeout", "float", low=0, high=86400)),
+            doc="Play audio on a call.")
+RECORD = Spec((_CALL_ID, Param("FinishDigits", doc="keys that end the recording (0-9, *, #, A-D)"),
+               Param("Format", "choice", choices=FORMATS, default="mp3"), Param("FinishedUrl", "url"),
+               Param("Duration", "float", low=0.1, high=86400), Param("Inactivity", "float", low=0.1, high=86400)),
+              doc="Record the call's audio; RecordCompleted goes to FinishedUrl.")
+LIST_ACTIVE = Spec(doc="The calls in progress.")
+LIST_HISTORY = Spec((
+    Param("PageNumber", "int", default=0, low=0), Param("RowsPerPage", "int", default=20, low=1, high=500),
+    Param("From", doc="only calls started at or after YYYY-MM-DD HH:MM:SS (local time)"),
+    Param("Type", doc="Audio (other types have no calls)"), Param("Direction", "choice", choices=DIRECTIONS),
+    Param("Source"), Param("Destination"), Param("State"), Param("Dialed"), Param("CallerId"), Param("CallId"),
+    Param("Party", doc="accepted and ignored"),
+), doc="Ended calls, newest first.")
 
 
 def _time(ts: float) -> str:
@@ -67,105 +108,87 @@ class CallCommands:
         self._names = names
 
     def register(self, table: CommandTable) -> None:
-        table.add("Call", self.call)
-        table.add("Hangup", self.hangup)
-        table.add("Hold", self.hold)
-        table.add("Unhold", self.unhold)
-        table.add("ForwardCall", self.forward, "Forward")
-        table.add("BlindTransfer", self.blind_transfer)
-        table.add("SendDTMF", self.send_dtmf)
-        table.add("Speak", self.speak)
-        table.add("Play", self.play)
-        table.add("Record", self.record)
-        table.add("ListActiveCalls", self.list_active)
-        table.add("ListCallHistory", self.list_history, "GetCallHistory")
+        table.add("Call", self.call, spec=CALL)
+        table.add("Hangup", self.hangup, spec=HANGUP)
+        table.add("Hold", self.hold, spec=HOLD)
+        table.add("Unhold", self.unhold, spec=UNHOLD)
+        table.add("ForwardCall", self.forward, "Forward", spec=FORWARD)
+        table.add("BlindTransfer", self.blind_transfer, spec=BLIND_TRANSFER)
+        table.add("SendDTMF", self.send_dtmf, spec=SEND_DTMF)
+        table.add("Speak", self.speak, spec=SPEAK)
+        table.add("Play", self.play, spec=PLAY)
+        table.add("Record", self.record, spec=RECORD)
+        table.add("ListActiveCalls", self.list_active, spec=LIST_ACTIVE)
+        table.add("ListCallHistory", self.list_history, "GetCallHistory", spec=LIST_HISTORY)
 
     def call(self, request: ApiRequest) -> list[Element]:
-        p = request.params
-        dialed = p.require("Dialed")
-        ext = p.require("ApiExtension")
-        ozml = p.values.get("responseozml", "").strip() or None
+        a = CALL.bind(request.params)
+        ozml = a["ResponseOzML"].strip() or None
         if ozml is not None:
             # A broken script fails the command with its own code (300-303, line and column), not at connect time.
             parse(ozml, context="CallConnected")
-        call_id = self._calls.call(dialed, api_extension=ext, caller_id=p.get("CallerId") or None,
-                                   caller_display_name=p.get("CallerDisplayName") or None, url=p.url("Url"),
-                                   error_url=p.url("ErrorUrl"), response_ozml=ozml,
-                                   finished_url=p.url("FinishedUrl"),
-                                   ring_time=p.int("RingTime", 120, low=1, high=3600))
+        call_id = self._calls.call(a["Dialed"], api_extension=a["ApiExtension"], caller_id=a["CallerId"] or None,
+                                   caller_display_name=a["CallerDisplayName"] or None, url=a["Url"],
+                                   error_url=a["ErrorUrl"], response_ozml=ozml, finished_url=a["FinishedUrl"],
+                                   ring_time=a["RingTime"])
         return [("CallId", call_id)]
 
-    def _party(self, p: Params) -> None:
-        p.choice("Party", PARTIES)
-
     def hangup(self, request: ApiRequest) -> None:
-        self._calls.control.hangup(request.params.require("CallId"))
+        self._calls.control.hangup(HANGUP.bind(request.params)["CallId"])
 
     def hold(self, request: ApiRequest) -> None:
-        self._calls.control.hold(request.params.require("CallId"))
+        self._calls.control.hold(HOLD.bind(request.params)["CallId"])
 
     def unhold(self, request: ApiRequest) -> None:
-        self._calls.control.unhold(request.params.require("CallId"))
+        self._calls.control.unhold(UNHOLD.bind(request.params)["CallId"])
 
     def forward(self, request: ApiRequest) -> None:
-        p = request.params
-        self._calls.control.forward(p.require("CallId"), p.require("Destination"))
+        a = FORWARD.bind(request.params)
+        self._calls.control.forward(a["CallId"], a["Destination"])
 
     def blind_transfer(self, request: ApiRequest) -> None:
-        p = request.params
-        p.choice("TransferorParty", ("caller", "callee"))
-        self._calls.control.blind_transfer(p.require("CallId"), p.require("Target"))
+        a = BLIND_TRANSFER.bind(request.params)
+        self._calls.control.blind_transfer(a["CallId"], a["Target"])
 
     def send_dtmf(self, request: ApiRequest) -> None:
-        p = request.params
-        self._party(p)
-        self._calls.control.send_dtmf(p.require("CallId"), p.require("Keys"))
+        a = SEND_DTMF.bind(request.params)
+        self._calls.control.send_dtmf(a["CallId"], a["Keys"])
 
     def speak(self, request: ApiRequest) -> None:
-        p = request.params
-        self._party(p)
-        call_id = p.require("CallId")
-        text = p.require("Text")
-        self._calls.control.speak(call_id, text, language=p.get("Language") or None,
-                                  voice=p.get("Voice") or None)
+        a = SPEAK.bind(request.params)
+        self._calls.control.speak(a["CallId"], a["Text"], language=a["Language"] or None, voice=a["Voice"] or None)
 
     def play(self, request: ApiRequest) -> None:
-        p = request.params
-        self._party(p)
-        call_id = p.require("CallId")
-        source = p.require("AudioFile")
-        self._calls.control.play(call_id, source, repeat=p.bool("Repeat", False),
-                                 timeout=p.float("Timeout"))
+        a = PLAY.bind(request.params)
+        self._calls.control.play(a["CallId"], a["AudioFile"], repeat=a["Repeat"], timeout=a["Timeout"])
 
     def record(self, request: ApiRequest) -> None:
         p = request.params
-        call_id = p.require("CallId")
-        digits = p.get("FinishDigits")
+        a = RECORD.bind(p)
+        digits = a["FinishDigits"]
         if digits and any(d not in "0123456789*#ABCDabcd" for d in digits):
             raise InvalidParameter("FinishDigits", p.command)
-        self._calls.control.record(call_id, format=p.choice("Format", FORMATS, "mp3"),
-                                   finished_url=p.url("FinishedUrl"), duration=p.float("Duration", low=0.1),
-                                   inactivity=p.float("Inactivity", low=0.1), finish_digits=digits.upper() or None)
+        self._calls.control.record(a["CallId"], format=a["Format"], finished_url=a["FinishedUrl"],
+                                   duration=a["Duration"], inactivity=a["Inactivity"],
+                                   finish_digits=digits.upper() or None)
 
     def list_active(self, request: ApiRequest) -> list[Element]:
         return [("ActiveCalls", [_active(c) for c in self._calls.active_calls()])]
 
     def list_history(self, request: ApiRequest) -> list[Element]:
         p = request.params
-        page = p.int("PageNumber", 0, low=0)
-        rows = p.int("RowsPerPage", 20, low=1, high=500)
+        a = LIST_HISTORY.bind(p)
+        page, rows = a["PageNumber"], a["RowsPerPage"]
         since = None
-        if p.get("From"):
+        if a["From"]:
             try:
-                since = datetime.strptime(p.get("From"), "%Y-%m-%d %H:%M:%S").timestamp()
+                since = datetime.strptime(a["From"], "%Y-%m-%d %H:%M:%S").timestamp()
             except ValueError as exc:
                 raise InvalidParameter("From", p.command) from exc
-        call_type = p.get("Type")
-        if call_type and call_type.lower() != "audio":
+        if a["Type"] and a["Type"].lower() != "audio":
             return [("TotalRecords", 0), ("CallHistory", [])]
-        flt = HistoryFilter(since=since, direction=p.choice("Direction", DIRECTIONS), source=p.get("Source"),
-                            destination=p.get("Destination"), state=p.get("State"), dialed=p.get("Dialed"),
-                            caller_id=p.get("CallerId"), call_id=p.get("CallId"))
+        flt = HistoryFilter(since=since, direction=a["Direction"], source=a["Source"], destination=a["Destination"],
+                            state=a["State"], dialed=a["Dialed"], caller_id=a["CallerId"], call_id=a["CallId"])
         total, found = self._calls.history(flt, offset=page * rows, limit=rows)
         return [("TotalRecords", total), ("CallHistory", [_history(r, self._names) for r in found])]
 

@@ -6,10 +6,14 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from pigate.api.ozeki import ApiRequest, CommandTable
+from pigate.api.params import Param, Spec
 from pigate.api.responses import Element
 from pigate.errors import ConfigNotFound
 
 TYPES = ("ApiExtension", "GsmLine", "SipAccount")
+LIST_EXTENSIONS = Spec((Param("Type", doc="one of " + ", ".join(TYPES) + " (701 for another)"),),
+                       doc="The API extensions, GSM lines and SIP accounts with their live state.")
+LIST_TYPES = Spec(doc="The extension types.")
 
 
 @dataclass(frozen=True)
@@ -28,11 +32,11 @@ class ExtensionCommands:
         self._extensions = extensions
 
     def register(self, table: CommandTable) -> None:
-        table.add("ListExtensions", self.list_extensions)
-        table.add("ListExtensionTypes", self.list_types)
+        table.add("ListExtensions", self.list_extensions, spec=LIST_EXTENSIONS)
+        table.add("ListExtensionTypes", self.list_types, spec=LIST_TYPES)
 
     def list_extensions(self, request: ApiRequest) -> list[Element]:
-        wanted = request.params.get("Type")
+        wanted = LIST_EXTENSIONS.bind(request.params)["Type"]
         if wanted:
             match = [t for t in TYPES if t.lower() == wanted.lower()]
             if not match:

@@ -12,6 +12,7 @@ from typing import Protocol, Sequence
 
 from pigate.api.auth import client_ip
 from pigate.api.ozeki import ApiRequest, CommandTable
+from pigate.api.params import Param, Spec
 from pigate.api.responses import Element
 from pigate.errors import ForbiddenAddress, InvalidParameter, ModemCommandError, ModemError
 
@@ -26,23 +27,29 @@ class RawLines(Protocol):
         """The answer lines of one AT command on `line`; ModemCommandError on ERROR, ModemError if not sent."""
 
 
+MODEM_COMMAND = Spec((Param("Line", doc="the line's name; the first line by default"),
+                      Param("AtCommand", required=True, doc="one AT command, e.g. AT+CSQ")),
+                     doc="One raw AT command on a line's modem (loopback clients only).")
+
+
 class MaintenanceCommands:
     def __init__(self, *, lines: RawLines) -> None:
         self._lines = lines
 
     def register(self, table: CommandTable) -> None:
-        table.add("ModemCommand", self.modem_command)
+        table.add("ModemCommand", self.modem_command, spec=MODEM_COMMAND)
 
     def modem_command(self, request: ApiRequest) -> list[Element]:
         ip = client_ip(request.remote_addr)
         if ip is None or not ip.is_loopback:
             raise ForbiddenAddress()
         p = request.params
+        a = MODEM_COMMAND.bind(p)
         names = list(self._lines.names)
-        name = p.get("Line") or next(iter(names), "")
+        name = a["Line"] or next(iter(names), "")
         if name not in names:
             raise InvalidParameter("Line", p.command)
-        command = p.require("AtCommand")
+        command = a["AtCommand"]
         try:
             lines, result = self._lines.at_command(name, command), "OK"
         except ModemCommandError as exc:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import bottle
 
 from pigate.api.auth import AddressGuard, UserGuard
-from pigate.api.params import Params
+from pigate.api.params import Params, Spec
 from pigate.api.responses import CONTENT_TYPE, Element, render, render_error
 from pigate.errors import ApiError, InvalidParameter, NotImplementedCommand, ParseError
 
@@ -29,17 +29,32 @@ class ApiRequest:
 Handler = Callable[[ApiRequest], "Iterable[Element] | None"]
 
 
+@dataclass(frozen=True)
+class Command:
+    """A registered command: its name, other spellings, and the parameters its handler validates with."""
+
+    name: str
+    aliases: tuple[str, ...]
+    spec: Spec
+
+
 class CommandTable:
     """Command name (case-insensitive, with aliases such as ForwardCall/Forward) -> handler."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, tuple[str, Handler]] = {}
+        self._commands: dict[str, Command] = {}
 
-    def add(self, name: str, handler: Handler, *aliases: str) -> None:
+    def add(self, name: str, handler: Handler, *aliases: str, spec: Spec = Spec()) -> None:
         for key in (name, *aliases):
             if key.lower() in self._handlers:
                 raise ValueError(f"command {key} registered twice")
             self._handlers[key.lower()] = (key, handler)
+        self._commands[name] = Command(name, aliases, spec)
+
+    def commands(self) -> list[Command]:
+        """Every command once (not its aliases), by name: what the OpenAPI document describes."""
+        return [self._commands[n] for n in sorted(self._commands)]
 
     def lookup(self, name: str) -> tuple[str, Handler]:
         try:
@@ -62,15 +77,23 @@ class OzekiApi:
         self._addresses = addresses
         self._max = max_request_bytes
 
-    def install(self, app: bottle.Bottle) -> None:
+    def install(self, app: bottle.Bottle, *, root: bool = True) -> None:
+        """/api and /api/NAME (the command in the path, as the OpenAPI document lists them); `/` too unless
+        the dashboard owns it (then a request to / that names a command is still handed here)."""
         app.route("/api", ["GET", "POST"], self._handle)
-        app.route("/", ["GET", "POST"], self._handle)
+        app.route("/api/<name>", ["GET", "POST"], self._handle)
+        if root:
+            app.route("/", ["GET", "POST"], self._handle)
 
-    def _handle(self) -> bytes:
+    def handle(self) -> bytes:
+        """The current bottle request as an API call (for a route that shares a path with something else)."""
+        return self._handle()
+
+    def _handle(self, name: str | None = None) -> bytes:
         bottle.response.content_type = CONTENT_TYPE
         environ = bottle.request.environ
         try:
-            body = self.call(environ)
+            body = self.call(environ, command=name)
         except ApiError as error:
             body = render_error(error)
         except Exception:  # a bug must still answer in the API's terms, never with a traceback
@@ -78,12 +101,12 @@ class OzekiApi:
             body = render_error(ParseError("internal error, see the log"))
         return body
 
-    def call(self, environ: dict) -> bytes:
+    def call(self, environ: dict, *, command: str | None = None) -> bytes:
         remote = environ.get("REMOTE_ADDR", "")
         self._addresses.check(remote)
         pairs = self._read_pairs(environ)
         params = Params.from_pairs("", pairs)
-        command = params.get("command")
+        command = command or params.get("command")
         if not command:
             raise InvalidParameter("command", "")
         name, handler = self.commands.lookup(command)

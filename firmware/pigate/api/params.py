@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from pigate.errors import InvalidParameter
@@ -96,3 +96,166 @@ class Params:
             if option.lower() == raw.lower():
                 return option
         raise InvalidParameter(name, self.command)
+
+
+# ---- declared parameters: what the handlers validate with, and what the OpenAPI document is made from ----
+
+KINDS = ("string", "text", "int", "float", "bool", "choice", "url")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter of a command or JSON endpoint.
+
+    `kind`: string (stripped), text (kept as sent: an SMS body), int, float, bool, choice (one of `choices`,
+    canonical spelling returned), url (absolute http/https). Reading goes through Params' accessors, so a
+    command validated by its declaration answers exactly as one that calls them by hand.
+    """
+
+    name: str
+    kind: str = "string"
+    required: bool = False
+    default: object = None
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    doc: str = ""
+    many: bool = False  # a list of values (a JSON array; at most `high_items`)
+    high_items: int = 100
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"parameter {self.name}: unknown kind {self.kind!r}")
+
+    def read(self, params: Params) -> object:
+        """The typed value (or the default); InvalidParameter naming it when it is missing or invalid."""
+        if self.required:
+            if self.kind == "text":
+                if not params.get(self.name, "", *self.aliases):
+                    raise InvalidParameter(self.name, params.command)
+            else:
+                params.require(self.name, *self.aliases)
+        kind = self.kind
+        if kind == "string":
+            return params.get(self.name, "" if self.default is None else str(self.default), *self.aliases)
+        if kind == "text":
+            for key in (self.name, *self.aliases):
+                if key.lower() in params.values:
+                    return params.values[key.lower()]
+            return "" if self.default is None else str(self.default)
+        if kind == "int":
+            return params.int(self.name, self.default, low=self._bound(self.low), high=self._bound(self.high))
+        if kind == "float":
+            value = params.float(self.name, low=self.low if self.low is not None else float("-inf"),
+                                 high=self.high if self.high is not None else float("inf"))
+            return self.default if value is None else value
+        if kind == "bool":
+            return params.bool(self.name, bool(self.default))
+        if kind == "choice":
+            return params.choice(self.name, self.choices, "" if self.default is None else str(self.default))
+        return params.url(self.name, *self.aliases)
+
+    @staticmethod
+    def _bound(value: float | None) -> int | None:
+        return None if value is None else int(value)
+
+    def schema(self) -> dict:
+        """The JSON schema of the value as it travels in a query or form (OpenAPI)."""
+        out: dict = {}
+        if self.kind == "int":
+            out["type"] = "integer"
+        elif self.kind == "float":
+            out["type"] = "number"
+        elif self.kind == "bool":
+            out["type"] = "boolean"
+        else:
+            out["type"] = "string"
+        if self.kind == "choice":
+            out["enum"] = list(self.choices)
+        if self.kind == "url":
+            out["format"] = "uri"
+        if self.low is not None:
+            out["minimum"] = self.low
+        if self.high is not None:
+            out["maximum"] = self.high
+        if self.required and self.kind in ("string", "text"):
+            out["minLength"] = 1
+        if self.default is not None:
+            out["default"] = self.default
+        if self.doc:
+            out["description"] = self.doc
+        return out
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A command's (or endpoint's) declared parameters, read in one go into a dict by canonical name."""
+
+    params: tuple[Param, ...] = ()
+    doc: str = ""
+
+    def bind(self, params: Params) -> dict[str, object]:
+        return {p.name: p.read(params) for p in self.params}
+
+    def bind_json(self, body: object, command: str) -> dict[str, object]:
+        """A JSON object read by the same rules: each value must have its schema's JSON type, then it is
+        checked exactly as the same text in a query would be. Unknown members are refused."""
+        if not isinstance(body, dict):
+            raise InvalidParameter("body", command)
+        known = {p.name for p in self.params}
+        for name in body:
+            if name not in known:
+                raise InvalidParameter(str(name), command)
+        out: dict[str, object] = {}
+        for param in self.params:
+            value = body.get(param.name)
+            if value is None and param.name in body:
+                raise InvalidParameter(param.name, command)  # null is not a value of any declared type
+            if param.many:
+                items = [] if value is None else value
+                if not isinstance(items, list) or len(items) > param.high_items or \
+                        (param.required and not items):
+                    raise InvalidParameter(param.name, command)
+                single = Param(param.name, param.kind, True, None, param.low, param.high, param.choices)
+                out[param.name] = [single.read(Params.from_pairs(command, [(param.name, _as_text(i, param, command))]))
+                                   for i in items]
+                continue
+            pairs = [] if value is None else [(param.name, _as_text(value, param, command))]
+            out[param.name] = param.read(Params.from_pairs(command, pairs))
+        return out
+
+    def __iter__(self) -> Iterator[Param]:
+        return iter(self.params)
+
+    def json_schema(self) -> dict:
+        """The JSON object this spec reads (a request body)."""
+        props = {}
+        for p in self.params:
+            item = p.schema()
+            props[p.name] = {"type": "array", "items": {k: v for k, v in item.items() if k != "description"},
+                             "minItems": 1 if p.required else 0, "maxItems": p.high_items,
+                             **({"description": p.doc} if p.doc else {})} if p.many else item
+        schema: dict = {"type": "object", "properties": props, "additionalProperties": False}
+        required = [p.name for p in self.params if p.required]
+        if required:
+            schema["required"] = required
+        return schema
+
+
+def _as_text(value: object, param: Param, command: str) -> str:
+    """A JSON value as the text a query would carry, if its JSON type is the one the schema names."""
+    kind = param.kind
+    if kind == "bool":
+        ok = isinstance(value, bool)
+        return ("true" if value else "false") if ok else _refuse(param, command)
+    if kind == "int":
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else _refuse(param, command)
+    if kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return repr(float(value)) if ok else _refuse(param, command)
+    return value if isinstance(value, str) else _refuse(param, command)
+
+
+def _refuse(param: Param, command: str) -> str:
+    raise InvalidParameter(param.name, command)

@@ -23,12 +23,40 @@ import re
 import time
 
 from pigate.api.ozeki import ApiRequest, CommandTable
+from pigate.api.params import Param, Spec
 from pigate.api.responses import Element
 from pigate.errors import InvalidParameter
 from pigate.sms import InboundSms, OutboundPart, OutboundSms, SmsService
 
 MESSAGE_STATES = ("queued", "sending", "sent", "delivered", "undelivered", "failed")
 _USSD_RE = re.compile(r"^[0-9*#+]{1,40}$")
+
+
+SEND_SMS = Spec((
+    Param("ApiExtension", required=True, doc="the API extension sending (its lines are used)"),
+    Param("Recipient", required=True, doc="the phone number, international (+...) or national"),
+    Param("Message", "text", required=True, doc="the text; kept as sent (GSM-7 or UCS-2, split into parts)"),
+    Param("Sender", doc="one of the lines' numbers picks that line"),
+    Param("DeliveryReportURL", "url", aliases=("DelivaryReportURL",),
+          doc="where SMSDeliveryReport is posted when the report arrives"),
+    Param("Reference", doc="a client key: resubmitting it returns the same SmsId"),
+), doc="Send an SMS; answers <SmsId> only once the message is on disk.")
+GET_SMS = Spec((Param("SmsId", required=True, aliases=("Id",)),), doc="One sent message with its parts.")
+LIST_SMS = Spec((
+    Param("State", doc="comma-separated: " + ", ".join(MESSAGE_STATES)),
+    Param("PageNumber", "int", default=0, low=0),
+    Param("RowsPerPage", "int", default=20, low=1, high=500),
+), doc="Sent messages, newest first.")
+LIST_LINES = Spec(doc="Each GSM line's state, operator, signal and message counts.")
+RECEIVE_MESSAGE = Spec((
+    Param("Folder", "choice", choices=("inbox",), default="inbox"),
+    Param("Limit", "int", default=10, low=1, high=100),
+    Param("AfterDownload", "choice", choices=("markread", "delete", "nothing"), default="markread"),
+), doc="The unread received messages, oldest first.")
+SEND_USSD = Spec((
+    Param("Code", required=True, doc="digits, * and #, e.g. *100#"),
+    Param("ApiExtension", required=True),
+), doc="A USSD request; answers the network's text.")
 
 
 def _time(ts: float | None) -> str:
@@ -64,28 +92,23 @@ class SmsCommands:
         self._sms = service
 
     def register(self, table: CommandTable) -> None:
-        table.add("SendSms", self.send_sms)
-        table.add("GetSms", self.get_sms)
-        table.add("ListSms", self.list_sms)
-        table.add("ListSmsLines", self.list_lines)
-        table.add("ReceiveMessage", self.receive_message)
-        table.add("SendUssd", self.send_ussd)
+        table.add("SendSms", self.send_sms, spec=SEND_SMS)
+        table.add("GetSms", self.get_sms, spec=GET_SMS)
+        table.add("ListSms", self.list_sms, spec=LIST_SMS)
+        table.add("ListSmsLines", self.list_lines, spec=LIST_LINES)
+        table.add("ReceiveMessage", self.receive_message, spec=RECEIVE_MESSAGE)
+        table.add("SendUssd", self.send_ussd, spec=SEND_USSD)
 
     def send_sms(self, request: ApiRequest) -> list[Element]:
-        p = request.params
-        ext = p.require("ApiExtension")
-        recipient = p.require("Recipient")
-        # The text as sent: Params.get strips, but leading spaces and newlines belong to the message.
-        message = p.values.get("message", "")
-        if not message.strip():
-            raise InvalidParameter("Message", p.command)
-        sms_id = self._sms.submit(recipient, message, api_extension=ext, sender=p.get("Sender") or None,
-                                  report_url=p.get("DeliveryReportURL", "", "DelivaryReportURL") or None,
-                                  reference=p.get("Reference") or None, command=p.command)
+        a = SEND_SMS.bind(request.params)
+        # The text as sent ("text" kind): leading spaces and newlines belong to the message.
+        sms_id = self._sms.submit(a["Recipient"], a["Message"], api_extension=a["ApiExtension"],
+                                  sender=a["Sender"] or None, report_url=a["DeliveryReportURL"],
+                                  reference=a["Reference"] or None, command=request.params.command)
         return [("SmsId", sms_id)]
 
     def get_sms(self, request: ApiRequest) -> list[Element]:
-        sms_id = request.params.require("SmsId", "Id")
+        sms_id = GET_SMS.bind(request.params)["SmsId"]
         found = self._sms.get(sms_id)
         if found is None:
             raise InvalidParameter("SmsId", request.params.command)
@@ -94,11 +117,11 @@ class SmsCommands:
 
     def list_sms(self, request: ApiRequest) -> list[Element]:
         p = request.params
-        states = [s.strip().lower() for s in p.get("State").split(",") if s.strip()]
+        a = LIST_SMS.bind(p)
+        states = [s.strip().lower() for s in a["State"].split(",") if s.strip()]
         if any(s not in MESSAGE_STATES for s in states):
             raise InvalidParameter("State", p.command)
-        page = p.int("PageNumber", 0, low=0)
-        rows = p.int("RowsPerPage", 20, low=1, high=500)
+        page, rows = a["PageNumber"], a["RowsPerPage"]
         total, msgs = self._sms.list(states=states, offset=page * rows, limit=rows)
         return [("TotalRecords", total), ("SmsList", [("Sms", _sms(m)) for m in msgs])]
 
@@ -116,18 +139,12 @@ class SmsCommands:
         return [("Lines", out), ("Waiting", self._sms.waiting())]
 
     def receive_message(self, request: ApiRequest) -> list[Element]:
-        p = request.params
-        if p.get("Folder", "inbox").lower() != "inbox":
-            raise InvalidParameter("Folder", p.command)
-        limit = p.int("Limit", 10, low=1, high=100)
-        after = p.choice("AfterDownload", ("markread", "delete", "nothing"), "markread")
-        msgs = self._sms.receive(limit=limit, after=after)
+        a = RECEIVE_MESSAGE.bind(request.params)
+        msgs = self._sms.receive(limit=a["Limit"], after=a["AfterDownload"])
         return [("Messages", [_inbound(m) for m in msgs])]
 
     def send_ussd(self, request: ApiRequest) -> list[Element]:
-        p = request.params
-        code = p.require("Code")
-        if not _USSD_RE.match(code):
-            raise InvalidParameter("Code", p.command)
-        ext = p.require("ApiExtension")
-        return [("Ussd", self._sms.ussd(code, api_extension=ext))]
+        a = SEND_USSD.bind(request.params)
+        if not _USSD_RE.match(a["Code"]):
+            raise InvalidParameter("Code", request.params.command)
+        return [("Ussd", self._sms.ussd(a["Code"], api_extension=a["ApiExtension"]))]

@@ -145,16 +145,19 @@ class ServiceLeg:
               interruptible: bool = False) -> bool:
         if not self.call.live:
             return False
+        self._observer.leg_media(self.call, "speak", text)
         return self.trunk_leg.speak(text, language=language, voice=voice, interruptible=interruptible)
 
     def play(self, source: str, *, repeat: bool = False, timeout: float | None = None,
              interruptible: bool = False) -> bool:
         if not self.call.live:
             return False
+        self._observer.leg_media(self.call, "play", source)
         return self.trunk_leg.play(source, repeat=repeat, timeout=timeout, interruptible=interruptible)
 
     def beep(self) -> None:
         if self.call.live:
+            self._observer.leg_media(self.call, "beep", "")
             self.trunk_leg.beep()
 
     def play_pcm(self, pcm: bytes) -> None:

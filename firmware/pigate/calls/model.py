@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable, ClassVar, Protocol
 
 from pigate.callstates import (BUSY, CALLEE_HUNG_UP, CALLER_HANG_UP, CANCELLED, COMPLETED, ENDED, ERROR, FAILED,
                                NO_ANSWER, REJECTED, RINGING)
+from pigate.events import Event
 
 INBOUND, OUTBOUND = "Inbound", "Outbound"
 DIRECTIONS = ("Internal", "External", INBOUND, OUTBOUND)
@@ -128,6 +129,17 @@ class CallRecord:
         return CallRecord(**{**self.__dict__, "extra": dict(self.extra)})
 
 
+@dataclass(frozen=True)
+class CallMedia(Event):
+    """A call's far end starts to hear something: `kind` speak (`what`: the text), play (the source) or beep."""
+
+    topic: ClassVar[str] = "call.media"
+    call_id: str
+    line: str
+    kind: str
+    what: str
+
+
 class CallObserver(Protocol):
     """What a leg tells the call service when its call changes (the service owns states and notifications)."""
 
@@ -136,6 +148,9 @@ class CallObserver(Protocol):
 
     def leg_ended(self, call: CallRecord, state: str, result: str, *, local: bool) -> None:
         """The call is over (`local`: the gateway ended it)."""
+
+    def leg_media(self, call: CallRecord, kind: str, what: str) -> None:
+        """The leg starts to speak (`what`: the text), play (the source) or beep on the call."""
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,8 @@ from .control import ThirdPartyControl
 from .leg import ServiceLeg
 from . import bridge
 from .media import LegMedia
-from .model import (END_BUSY, END_FAILED, END_NO_ANSWER, END_REJECTED, INBOUND, OUTBOUND, ActiveCall, CallRecord,
-                    CallSettings, connect_failure_state, new_call_id,
-                    outcome_before_answer, remote_end)
+from .model import (END_BUSY, END_FAILED, END_NO_ANSWER, END_REJECTED, INBOUND, OUTBOUND, ActiveCall, CallMedia,
+                    CallRecord, CallSettings, connect_failure_state, new_call_id, outcome_before_answer, remote_end)
 from .notify import CallNotifications, Poster
 from .recording import RecordingShelf
 from .registry import CallRegistry, LiveCall
@@ -69,10 +68,11 @@ class CallService:
     def __init__(self, *, store: CallStore, trunks: Sequence[Trunk], extensions: Sequence[ApiExtension],
                  notifications: NotificationsConfig, poster: Poster | None, media: LegMedia,
                  sms: SmsSubmitter | None = None, settings: CallSettings = CallSettings(),
-                 extras: ScriptExtras = ScriptExtras(),
+                 bus: EventBus | None = None, extras: ScriptExtras = ScriptExtras(),
                  plan: DialPlan | None = None, default_lines: Sequence[str] | None = None,
                  clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._store, self._settings, self._extras = store, settings, extras
+        self._bus = bus  # only to tell what a call's far end hears (CallMedia); calls' own events are the trunks'
         self._clock, self._monotonic = clock, monotonic
         self._trunks = list(trunks)
         self._lines: dict[str, tuple[Trunk, TrunkLine]] = {line.name: (trunk, line) for trunk in self._trunks
@@ -169,6 +169,11 @@ class CallService:
         live = self._registry.get(call.id)
         if live is not None:
             self._end(live, state, result, local=local)
+
+    def leg_media(self, call: CallRecord, kind: str, what: str) -> None:
+        # What the far end hears, as text: the dashboard's playground shows it (event `call.media`).
+        if self._bus is not None:
+            self._bus.publish(CallMedia(call_id=call.id, line=call.line, kind=kind, what=what))
 
     def _end(self, live: LiveCall, state: str, result: str, *, local: bool) -> None:
         """The end of a call, once: audio and keypad closed, history row, CallChanged, Error/FinishedUrl as due."""
@@ -519,4 +524,4 @@ def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[
                     extensions=[e.id for e in config.api_extensions])
     return CallService(store=store, trunks=trunks, extensions=config.api_extensions, notifications=config.notifications,
                        poster=poster, media=media, sms=sms, settings=settings, plan=plan, default_lines=gsm_lines,
-                       extras=extras)
+                       bus=bus, extras=extras)
