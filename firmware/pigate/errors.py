@@ -168,3 +168,7 @@ class NotifyError(PigateError):
 
 class MediaError(PigateError):
     """An audio source could not be found, fetched, decoded or synthesized."""
+
+
+class UpkeepError(PigateError):
+    """An upkeep step failed: the control socket, first boot, backup/restore or an update."""

@@ -4,6 +4,7 @@ ModemCommand (Line, AtCommand*; not "Command": parameter names are case-insensit
 API command): answers `<Modem>` with `<Line>`, the `<Response>` lines, then `<Result>` (OK, ERROR,
 +CME ERROR: n, +CMS ERROR: n, or why the line could not take it). Raw AT can change a PIN or switch a
 radio off, so it is refused (307) from anywhere but the loopback interface, whatever the address lists allow.
+On the box, `pigate at` uses the control socket instead (root and the pigate group only; upkeep/control.py).
 """
 
 from __future__ import annotations
@@ -29,11 +30,20 @@ class MaintenanceCommands:
         if ip is None or not ip.is_loopback:
             raise ForbiddenAddress()
         p = request.params
-        name = p.get("Line") or next(iter(self._modems), "")
+        try:
+            name, lines, result = self.run(p.get("Line") or "", p.require("AtCommand"))
+        except KeyError as exc:
+            raise InvalidParameter("Line", p.command) from exc
+        return [("Modem", [("Line", name), *[("Response", line) for line in lines], ("Result", result)])]
+
+    def run(self, line: str, command: str) -> tuple[str, list[str], str]:
+        """Send `command` on `line` ("" = the first): (line, response lines, result); KeyError for no such line.
+
+        The one place raw AT is run for an operator: the API's ModemCommand and the control socket's `at`."""
+        name = line or next(iter(self._modems), "")
         modem = self._modems.get(name)
         if modem is None:
-            raise InvalidParameter("Line", p.command)
-        command = p.require("AtCommand")
+            raise KeyError(name)
         try:
             lines, result = modem.command(command), "OK"
         except ModemCommandError as exc:
@@ -41,5 +51,4 @@ class MaintenanceCommands:
             result = exc.kind if exc.code is None else f"+{exc.kind} ERROR: {exc.code}"
         except ModemError as exc:
             lines, result = [], f"not sent: {exc}"
-        return [("Modem", [("Line", name), *[("Response", line) for line in lines], ("Result", result)])]
-
+        return name, lines, result
