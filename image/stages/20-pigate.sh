@@ -5,13 +5,18 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 rm -rf "$OUT/wheels"; mkdir -p "$OUT/wheels"
-python3 -m pip wheel -q --no-deps -w "$OUT/wheels" "$REPO" >&2
+py=python3; [ -x "$REPO/.venv/bin/python" ] && py="$REPO/.venv/bin/python"
+"$py" -m pip wheel -q --no-deps -w "$OUT/wheels" "$REPO" >&2
 wheel=$(ls "$OUT"/wheels/pigate-*.whl)
 mkdir -p "$ROOT/tmp/pigate-build"
 cp "$wheel" "$ROOT/tmp/pigate-build/"
 in_root sh -ec "
   python3 -m venv /opt/pigate/venv
-  /opt/pigate/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check /tmp/pigate-build/$(basename "$wheel")
+  # RPi.GPIO has no wheel for the Pi on PyPI: built once here and kept, so `pigate update` on the box
+  # (which has no compiler) installs it from /opt/pigate/wheels.
+  /opt/pigate/venv/bin/pip wheel -q --no-cache-dir --disable-pip-version-check -w /opt/pigate/wheels "RPi.GPIO>=0.7"
+  /opt/pigate/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check --find-links /opt/pigate/wheels \
+    /tmp/pigate-build/$(basename "$wheel")
   /opt/pigate/venv/bin/pigate --version
 "
 if [ -x "$REPO/scripts/build-pjsua2" ]; then
