@@ -12,18 +12,39 @@ mkdir -p "$ROOT/tmp/pigate-build"
 cp "$wheel" "$ROOT/tmp/pigate-build/"
 in_root sh -ec "
   python3 -m venv /opt/pigate/venv
-  # RPi.GPIO has no wheel for the Pi on PyPI: built once here and kept, so `pigate update` on the box
+  # RPi.GPIO has no wheel for the Pi on PyPI: built once here and kept, so pigate update on the box
   # (which has no compiler) installs it from /opt/pigate/wheels.
   /opt/pigate/venv/bin/pip wheel -q --no-cache-dir --disable-pip-version-check -w /opt/pigate/wheels "RPi.GPIO>=0.7"
   /opt/pigate/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check --find-links /opt/pigate/wheels \
     /tmp/pigate-build/$(basename "$wheel")
   /opt/pigate/venv/bin/pigate --version
 "
+# pjsua2: scripts/build-pjsua2 (the SIP work's) inside the arm64 root, under qemu-user. Its build is kept in
+# out/pjsua2 and reused while the script is unchanged. The build packages go again in stage 40; the
+# libraries the module links are marked as wanted first so they stay.
+PJ_BUILD_DEPS="g++ make swig libssl-dev libsrtp2-dev libgsm1-dev libspeex-dev libspeexdsp-dev libsamplerate0-dev uuid-dev python3-dev xz-utils"
 if [ -x "$REPO/scripts/build-pjsua2" ]; then
-  log "pjsua2: scripts/build-pjsua2 inside the arm64 root"
-  PJSUA2_TARGET_ROOT="$ROOT" PJSUA2_PYTHON=/opt/pigate/venv/bin/python "$REPO/scripts/build-pjsua2" --root "$ROOT" \
-    --python /opt/pigate/venv/bin/python >&2
-  in_root /opt/pigate/venv/bin/python -c 'import pjsua2 as pj; print("pjsua2", pj.Endpoint().libVersion().full)'
+  pj_key=$(sha256sum "$REPO/scripts/build-pjsua2" | cut -c1-16)
+  mkdir -p "$ROOT/tmp/pigate-build/scripts" "$ROOT/opt/pigate/pjsua2"
+  cp "$REPO/scripts/build-pjsua2" "$ROOT/tmp/pigate-build/scripts/"
+  if [ -d "$OUT/pjsua2-$pj_key" ]; then cp -a "$OUT/pjsua2-$pj_key/." "$ROOT/opt/pigate/pjsua2/"; fi
+  [ -d "$OUT/pjsua2-cache" ] && cp -a "$OUT/pjsua2-cache" "$ROOT/tmp/pigate-build/cache"
+  t0=$(date +%s)
+  in_root sh -ec "
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends $PJ_BUILD_DEPS >/dev/null
+    PIGATE_CACHE=/tmp/pigate-build/cache /tmp/pigate-build/scripts/build-pjsua2 --python /opt/pigate/venv/bin/python \
+      --prefix /opt/pigate/pjsua2 --venv /opt/pigate/venv
+    /opt/pigate/venv/bin/python -c 'import pjsua2 as pj; print(\"pjsua2\", pj.Endpoint().libVersion().full)'
+    for lib in \$(ldd /opt/pigate/pjsua2/_pjsua2*.so | awk '/=> \// {print \$3}'); do
+      dpkg -S \"\$(readlink -f \$lib)\" 2>/dev/null || dpkg -S \"\$lib\" 2>/dev/null
+    done | cut -d: -f1 | sort -u | xargs apt-mark manual >/dev/null
+  "
+  log "pjsua2 built in the arm64 root in $(( $(date +%s) - t0 ))s"
+  rm -rf "$OUT/pjsua2-$pj_key" "$OUT/pjsua2-cache"
+  cp -a "$ROOT/opt/pigate/pjsua2" "$OUT/pjsua2-$pj_key"
+  cp -a "$ROOT/tmp/pigate-build/cache" "$OUT/pjsua2-cache" 2>/dev/null || true
+  echo "$PJ_BUILD_DEPS" > "$ROOT/tmp/pigate-build-deps"
 else
   log "pjsua2: SKIPPED - scripts/build-pjsua2 is not in this checkout yet; the image has no SIP (pigate runs without it)"
 fi

@@ -23,6 +23,7 @@ cat > "$ROOT/etc/hosts" <<'HOSTS'
 HOSTS
 ln -sf /data/etc/wifi/wpa_supplicant-wlan0.conf "$ROOT/etc/wpa_supplicant/wpa_supplicant-wlan0.conf"
 mkdir -p "$ROOT/data" "$ROOT/etc/pigate" "$ROOT/boot/firmware"
+ln -sf /var/lib/pigate-sw/current/bin/pigate "$ROOT/usr/local/bin/pigate"  # the running venv's, for the operator
 ln -sf /usr/share/zoneinfo/Etc/UTC "$ROOT/etc/localtime"; echo Etc/UTC > "$ROOT/etc/timezone"
 
 in_root sh -ec '
@@ -32,7 +33,7 @@ in_root sh -ec '
   systemctl enable systemd-networkd systemd-resolved systemd-timesyncd avahi-daemon ssh \
     pigate.service pigate-firstboot.service pigate-growdata.service wpa_supplicant@wlan0.service
   systemctl disable ssh.socket 2>/dev/null || true
-  systemctl mask systemd-networkd-wait-online.service
+  systemctl mask systemd-networkd-wait-online.service systemd-firstboot.service
   passwd --lock root
 '
 # Made at first boot, never shipped: machine-id ("uninitialized" = first boot for systemd) and SSH host keys.

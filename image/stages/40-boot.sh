@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 in_root sh -ec '
-  apt-get purge -y -qq --autoremove gcc libc6-dev python3-dev >/dev/null
+  apt-get purge -y -qq --autoremove gcc libc6-dev python3-dev $(cat /tmp/pigate-build-deps 2>/dev/null) >/dev/null
   apt-get clean
   rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
   kver=$(ls /lib/modules | sort -V | tail -1)

@@ -221,7 +221,8 @@ def machine_id(box: Box) -> bool:
     except FileNotFoundError:
         current = ""
     if box.live:
-        mounted = subprocess.run(["mountpoint", "-q", str(path)]).returncode == 0
+        # systemd mounts a made-up id over the file when the root is read-only at first boot.
+        mounted = subprocess.run(["findmnt", "-n", str(path)], capture_output=True).returncode == 0
         if current and current != "uninitialized" and not mounted:
             return False
         with _Writable(box, box.root):
