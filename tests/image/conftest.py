@@ -12,5 +12,5 @@ def pytest_collection_modifyitems(config, items):
         return
     skip = pytest.mark.skip(reason="boots the SD-card image under qemu (minutes): `make image-test`")
     for item in items:
-        if "image" in item.keywords:
+        if item.get_closest_marker("image") is not None:
             item.add_marker(skip)
