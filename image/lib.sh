@@ -34,9 +34,15 @@ in_root() {
     resolv_backup="$ROOT/etc/resolv.conf.pigate-build"; mv "$ROOT/etc/resolv.conf" "$resolv_backup"
   fi
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  # Downloads inside the root (pip) trust what the build machine trusts, for the build only: not kept.
+  local ca=()
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    mkdir -p "$ROOT/tmp"; cp /etc/ssl/certs/ca-certificates.crt "$ROOT/tmp/build-ca.crt"
+    ca=(PIP_CERT=/tmp/build-ca.crt SSL_CERT_FILE=/tmp/build-ca.crt REQUESTS_CA_BUNDLE=/tmp/build-ca.crt)
+  fi
   local rc=0
-  LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive chroot "$ROOT" "$@" || rc=$?
-  rm -f "$ROOT/etc/resolv.conf"
+  LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive chroot "$ROOT" env "${ca[@]}" "$@" || rc=$?
+  rm -f "$ROOT/etc/resolv.conf" "$ROOT/tmp/build-ca.crt"
   [ -z "$resolv_backup" ] || mv "$resolv_backup" "$ROOT/etc/resolv.conf"
   umount "$ROOT/dev/pts" "$ROOT/dev"; umount -R "$ROOT/sys"; umount "$ROOT/proc"
   return $rc

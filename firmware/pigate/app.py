@@ -9,6 +9,9 @@ from typing import Callable
 
 import bottle
 
+from pigate import calls as call_service
+from pigate import routing as routes
+from pigate import sms as sms_service
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.extensions import Extension, ExtensionCommands
@@ -23,10 +26,9 @@ from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
+from pigate.routing import Routing
 from pigate.sdnotify import SystemdNotifier
-from pigate.services import calls as call_service
-from pigate.services import sms as sms_service
-from pigate.services.scripts import DetachedScripts
+from pigate.sms import DetachedScripts
 from pigate.store import Database
 from pigate.upkeep import status as upkeep_status
 from pigate.upkeep.control import ControlServer
@@ -53,6 +55,7 @@ class App:
         self.notifier = Notifier(config=NotifyConfig(
             connect_timeout=n.connect_timeout, read_timeout=n.read_timeout, retries=n.retries, backoff=n.backoff,
             max_body=n.max_body, allow=tuple(n.allow), deny=tuple(n.deny), secret=n.secret))
+        self.routing = Routing(extensions=config.api_extensions, defaults=config.notifications)
         self.commands = CommandTable()
         self.web = bottle.Bottle()
         self._http: HttpServer | None = None
@@ -76,7 +79,7 @@ class App:
         ExtensionCommands(extensions=self._extensions()).register(self.commands)
         SmsCommands(service=self.sms).register(self.commands)
         CallCommands(service=self.calls).register(self.commands)
-        MaintenanceCommands(modems=self.lines.modems).register(self.commands)
+        MaintenanceCommands(lines=self.lines).register(self.commands)
         install_recordings(self.web, service=self.calls, guard=addresses)
         api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users), addresses=addresses,
                        max_request_bytes=cfg.max_request_bytes)
@@ -95,8 +98,7 @@ class App:
             self.web.add_hook("before_request", guard_sim)
 
     def _error_url(self, api_extension: str) -> str:
-        ext = next((e for e in self.config.api_extensions if e.id == api_extension), None)
-        return (ext.error_url if ext else "") or self.config.notifications.error_url
+        return self.routing.url(routes.ERROR, api_extension)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -136,14 +138,14 @@ class App:
         path = self.config.control_socket
         if path is None:
             return
-        maintenance = MaintenanceCommands(modems=self.lines.modems)
+        maintenance = MaintenanceCommands(lines=self.lines)
         started = time.time()
 
         def at(req: dict) -> dict:
             try:
                 line, lines, result = maintenance.run(str(req.get("line", "")), str(req["command"]))
             except KeyError as exc:
-                raise ValueError(f"no line {exc.args[0]!r}; lines: {', '.join(self.lines.modems)}") from exc
+                raise ValueError(f"no line {exc.args[0]!r}; lines: {', '.join(self.lines.names)}") from exc
             return {"line": line, "response": lines, "result": result}
 
         def status(req: dict) -> dict:

@@ -21,8 +21,8 @@ from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.modem import Modem, ModemConfig
 from pigate.notify import Notifier, NotifyConfig
-from pigate.services.scripts import DetachedScripts
-from pigate.services.sms import Line, SmsService, SmsSettings
+from pigate.sms import DetachedScripts
+from pigate.sms import Line, SmsService, SmsSettings
 from pigate.sim import Network
 from pigate.store import Database
 from pigate.store.sms import SmsStore

@@ -34,7 +34,7 @@ class SmsOps:
         PromptTimeout (nothing sent), ModemTimeout (outcome unknown) or PortGone (outcome unknown)."""
         if not p.is_hex(pdu_hex) or not 0 < tpdu_length <= len(pdu_hex) // 2:
             raise ModemError(f"not a PDU of TPDU length {tpdu_length}: {pdu_hex[:40]!r}")
-        # Pacing between submissions is the SMS service's (services/_outbox.py): it can receive meanwhile.
+        # Pacing between submissions is the SMS service's (pigate/sms/outbox.py): it can receive meanwhile.
         cfg = self.link.config
         lines = self.link.run(lambda: self.link.engine.submit(
             f"AT+CMGS={tpdu_length}", pdu_hex.upper(),

@@ -8,9 +8,11 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Protocol, runtime_checkable
 
-# Call states (REFERENCE.md); a leg in one of ENDED is no longer the script's to drive.
-RINGING, IN_CALL, HOLD, TRANSFERRED, COMPLETED = "Ringing", "InCall", "Hold", "Transferred", "Completed"
-ENDED = frozenset({TRANSFERRED, COMPLETED, "Busy", "Cancelled", "Error"})
+# A leg in one of ENDED is no longer the script's to drive (the states' one table is pigate.callstates).
+from pigate.callstates import COMPLETED, ENDED, HOLD, IN_CALL, RINGING, TRANSFERRED
+
+__all__ = ["COMPLETED", "ENDED", "HOLD", "IN_CALL", "RINGING", "TRANSFERRED", "RecordingResult", "Keypad", "Leg",
+           "DrivenKeypad", "CallLeg", "KeyBuffer"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,35 @@ class Leg(Protocol):
 
     def forward(self, destination: str) -> None:
         """Send a still-ringing call to `destination`."""
+
+
+@runtime_checkable
+class DrivenKeypad(Keypad, Protocol):
+    """A Keypad as telephony drives it: keys come in from the far end, and the end of the call closes it."""
+
+    def push(self, key: str) -> None:
+        """The far end pressed `key` (called on the telephony's thread)."""
+
+    def close(self) -> None:
+        """The call is over: wake every waiter; every later wait returns at once."""
+
+
+@runtime_checkable
+class CallLeg(Leg, Protocol):
+    """A Leg as a trunk hands it to the call service: the script's Leg plus what the service drives it with.
+
+    The service pushes the far end's keys into `keypad`, calls `connected()` once an outgoing call is answered
+    (the leg starts its audio), and `close()` once the call is over, whoever ended it (audio stopped, every
+    wait on the keypad woken). Call-state bookkeeping is the service's: a trunk's leg only does the telephony.
+    """
+
+    keypad: DrivenKeypad
+
+    def connected(self) -> None:
+        """The far end answered an outgoing call."""
+
+    def close(self) -> None:
+        """The call is over: release its audio and wake the keypad's waiters. Safe to call twice."""
 
 
 class KeyBuffer:
