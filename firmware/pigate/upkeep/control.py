@@ -109,11 +109,13 @@ class ControlServer:
             conn.settimeout(30.0)
             try:
                 pid, uid, gid = peer_credentials(conn)
-                if not peer_allowed(pid=pid, uid=uid, gid=gid, own_uid=os.getuid(), group=self._group):
+                allowed = peer_allowed(pid=pid, uid=uid, gid=gid, own_uid=os.getuid(), group=self._group)
+                req = _receive(conn)  # read first, so the refusal is read too (not a broken pipe)
+                if not allowed:
                     log.warning("control socket: refused uid %d (pid %d)", uid, pid)
-                    _send(conn, {"ok": False, "error": "permission denied"})
-                    return
-                answer = self._answer(_receive(conn))
+                    answer = {"ok": False, "error": "permission denied"}
+                else:
+                    answer = self._answer(req)
             except (OSError, ValueError) as exc:
                 answer = {"ok": False, "error": f"bad request: {exc}"}
             try:
