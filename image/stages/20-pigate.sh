@@ -14,8 +14,11 @@ in_root sh -ec "
   python3 -m venv /opt/pigate/venv
   # RPi.GPIO has no wheel for the Pi on PyPI: built once here and kept, so pigate update on the box
   # (which has no compiler) installs it from /opt/pigate/wheels.
-  /opt/pigate/venv/bin/pip wheel -q --no-cache-dir --disable-pip-version-check -w /opt/pigate/wheels 'RPi.GPIO>=0.7'
+  ls /opt/pigate/wheels/RPi.GPIO-*.whl >/dev/null 2>&1 || \
+    /opt/pigate/venv/bin/pip wheel -q --no-cache-dir --disable-pip-version-check -w /opt/pigate/wheels 'RPi.GPIO>=0.7'
   /opt/pigate/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check --find-links /opt/pigate/wheels \
+    /tmp/pigate-build/$(basename "$wheel")
+  /opt/pigate/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check --force-reinstall --no-deps \
     /tmp/pigate-build/$(basename "$wheel")
   /opt/pigate/venv/bin/pigate --version
 "

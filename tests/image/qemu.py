@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -33,8 +34,11 @@ class Vm:
             src = workdir / "pigate.txt"
             src.write_text(pigate_txt)
             mtools("mcopy", "-o", "-i", f"{self.img}{FAT}", str(src), "::pigate.txt")
-        for name in ("vmlinuz", "initrd.img"):
-            mtools("mcopy", "-o", "-i", f"{self.img}{FAT}", f"::{name}", str(workdir / name))
+        files = mtools("mdir", "-b", "-i", f"{self.img}{FAT}", "::").stdout.decode().split()
+        for prefix, name in (("::/vmlinuz-", "vmlinuz"), ("::/initrd.img-", "initrd.img")):
+            found = [f for f in files if f.startswith(prefix)]
+            assert len(found) == 1, (prefix, files)
+            mtools("mcopy", "-o", "-i", f"{self.img}{FAT}", found[0], str(workdir / name))
         self.api_port, self.ssh_port = free_port(), free_port()
         self.console = workdir / "console.log"
         self.proc: subprocess.Popen | None = None
@@ -52,8 +56,9 @@ class Vm:
                                      stderr=open(self.workdir / "qemu.err", "wb"))
 
     def console_text(self) -> str:
+        """The serial console so far, without systemd's colour codes."""
         try:
-            return self.console.read_text(errors="replace")
+            return re.sub(r"\x1b\[[0-9;]*m", "", self.console.read_text(errors="replace"))
         except OSError:
             return ""
 

@@ -88,12 +88,16 @@ def test_daemon_runs_as_pigate_on_the_simulator(box, key):
 
 def test_root_is_read_only_and_data_is_grown(box, key):
     res = ssh(box, key, "findmnt -no OPTIONS /; findmnt -no SOURCE,FSTYPE /data; df -B1 --output=size /data | tail -1;"
-                        " touch /usr/x 2>&1; cat /proc/cmdline")
+                        " touch /usr/x 2>&1; cat /sys/class/block/vda/size /sys/class/block/vda3/start"
+                        " /sys/class/block/vda3/size")
     assert res.returncode == 0, res.stderr
-    opts, data, size, touch, cmdline = res.stdout.splitlines()[:5]
-    assert opts.split(",")[0] == "ro"
-    assert data.split()[1] == "ext4" and int(size) > 1024 ** 3  # the 64 MiB partition filled the 2 GiB card
-    assert "Read-only file system" in touch
+    opts, data, size, touch, disk, start, length = res.stdout.splitlines()[:7]
+    assert opts.split(",")[0] == "ro" and "Read-only file system" in touch
+    # The 64 MiB data partition now ends where the 2 GiB card ends, and its file system fills it.
+    assert data.split() == ["/dev/vda3", "ext4"]
+    assert int(disk) - (int(start) + int(length)) < 2048 and int(length) * 512 > 512 * 1024 ** 2
+    assert int(size) > 0.95 * int(length) * 512
+    print(f"data partition: 64 MiB -> {int(length) * 512 / 1024 ** 2:.0f} MiB, file system {int(size) / 1024 ** 2:.0f} MiB")
 
 
 def test_first_boot_wiped_the_secrets_and_made_the_ids(box, key):

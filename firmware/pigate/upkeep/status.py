@@ -32,10 +32,8 @@ def collect(*, lines: Callable[[], list[dict[str, Any]]], waiting: Callable[[], 
 
 
 def _system_uptime() -> float:
-    try:
-        return float(Path("/proc/uptime").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 0.0
+    # The boot clock, not /proc/uptime: pigate.service's ProcSubset=pid hides that file.
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
 def duration(seconds: float) -> str:
