@@ -11,10 +11,10 @@ wheel=$(ls "$OUT"/wheels/pigate-*.whl)
 mkdir -p "$ROOT/tmp/pigate-build"
 cp "$wheel" "$ROOT/tmp/pigate-build/"
 in_root sh -ec "
-  python3 -m venv /opt/pigate/venv
+  /opt/pigate/venv/bin/pip --version >/dev/null 2>&1 || python3 -m venv --clear /opt/pigate/venv
   # RPi.GPIO has no wheel for the Pi on PyPI: built once here and kept, so pigate update on the box
   # (which has no compiler) installs it from /opt/pigate/wheels.
-  ls /opt/pigate/wheels/RPi.GPIO-*.whl >/dev/null 2>&1 || \
+  ls /opt/pigate/wheels 2>/dev/null | grep -qi '^rpi.gpio-' || \
     /opt/pigate/venv/bin/pip wheel -q --no-cache-dir --disable-pip-version-check -w /opt/pigate/wheels 'RPi.GPIO>=0.7'
   /opt/pigate/venv/bin/pip install -q --no-cache-dir --disable-pip-version-check --find-links /opt/pigate/wheels \
     /tmp/pigate-build/$(basename "$wheel")

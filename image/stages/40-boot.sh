@@ -5,7 +5,9 @@ set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
 in_root sh -ec '
-  apt-get purge -y -qq --autoremove gcc libc6-dev python3-dev $(cat /tmp/pigate-build-deps 2>/dev/null) >/dev/null
+  build_only=$(dpkg-query -W -f="\${db:Status-Abbrev} \${Package}\n" gcc libc6-dev python3-dev \
+    $(cat /tmp/pigate-build-deps 2>/dev/null) 2>/dev/null | awk "/^ii/ {print \$2}")
+  [ -z "$build_only" ] || apt-get purge -y -qq --autoremove $build_only >/dev/null
   apt-get clean
   rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
   kver=$(ls /lib/modules | sort -V | tail -1)

@@ -15,15 +15,17 @@ REGISTRATION = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: 
 
 
 def collect(*, lines: Callable[[], list[dict[str, Any]]], waiting: Callable[[], int],
-            active_calls: Callable[[], Iterable[Any]], sip_accounts: Iterable[Any], data_dir: Path,
-            started: float, now: Callable[[], float] = time.time) -> dict[str, Any]:
+            active_calls: Callable[[], Iterable[Any]], sip_accounts: Iterable[Any],
+            sip_registered: Callable[[str], bool], data_dir: Path, started: float,
+            now: Callable[[], float] = time.time) -> dict[str, Any]:
     """The daemon's side: a JSON-able snapshot of lines, SIP accounts, calls, the SMS queue and the disk."""
     disk = shutil.disk_usage(data_dir)
     return {
         "version": __version__, "pid": os.getpid(), "daemon_uptime": now() - started,
         "system_uptime": _system_uptime(),
         "lines": lines(),
-        "sip": [{"id": a.id, "uri": a.uri, "registrar": a.registrar} for a in sip_accounts],
+        "sip": [{"name": a.name, "user": a.username, "registrar": a.registrar, "registered": sip_registered(a.name)}
+                for a in sip_accounts],
         "calls": [{"id": c.call_id, "line": c.line, "source": c.source, "destination": c.destination,
                    "state": c.state, "talk": c.talk_duration} for c in active_calls()],
         "sms_waiting": waiting(),
@@ -90,8 +92,8 @@ def render(st: dict[str, Any]) -> str:
             out.append(f"  {ln.get('name')}: {ln['last_error']}")
     if st["sip"]:
         out.append("")
-        out.append(table([[a["id"], a["uri"], a["registrar"] or "-"] for a in st["sip"]],
-                         ["SIP TRUNK", "URI", "REGISTRAR"]))
+        out.append(table([[a["name"], a["user"], a["registrar"], "registered" if a["registered"] else "not registered"]
+                          for a in st["sip"]], ["SIP TRUNK", "USER", "REGISTRAR", "STATE"]))
     out.append("")
     if st["calls"]:
         out.append(table([[c["id"], c["line"], c["source"], c["destination"], c["state"], f"{c['talk']:.0f}"]
