@@ -26,7 +26,7 @@ in_root sh -ec "
 # out/pjsua2 and reused while the script is unchanged. The build packages go again in stage 40; the
 # libraries the module links are marked as wanted first so they stay.
 PJ_BUILD_DEPS="g++ make swig libssl-dev libsrtp2-dev libgsm1-dev libspeex-dev libspeexdsp-dev libsamplerate0-dev uuid-dev python3-dev xz-utils"
-if [ -x "$REPO/scripts/build-pjsua2" ]; then
+if [ -x "$REPO/scripts/build-pjsua2" ] && [ "${PIGATE_IMAGE_PJSUA2:-0}" = 1 ]; then
   pj_key=$(sha256sum "$REPO/scripts/build-pjsua2" | cut -c1-16)
   mkdir -p "$ROOT/tmp/pigate-build/scripts" "$ROOT/opt/pigate/pjsua2"
   cp "$REPO/scripts/build-pjsua2" "$ROOT/tmp/pigate-build/scripts/"
@@ -48,8 +48,10 @@ if [ -x "$REPO/scripts/build-pjsua2" ]; then
   cp -a "$ROOT/opt/pigate/pjsua2" "$OUT/pjsua2-$pj_key"
   cp -a "$ROOT/tmp/pigate-build/cache" "$OUT/pjsua2-cache" 2>/dev/null || true
   echo "$PJ_BUILD_DEPS" > "$ROOT/tmp/pigate-build-deps"
+elif [ -x "$REPO/scripts/build-pjsua2" ]; then
+  log "pjsua2: SKIPPED - set PIGATE_IMAGE_PJSUA2=1 to build it in the arm64 root (not yet measured); no SIP in this image"
 else
-  log "pjsua2: SKIPPED - scripts/build-pjsua2 is not in this checkout yet; the image has no SIP (pigate runs without it)"
+  log "pjsua2: SKIPPED - scripts/build-pjsua2 is not in this checkout; the image has no SIP (pigate runs without it)"
 fi
 rm -rf "$ROOT/tmp/pigate-build"
 log "venv $(du -sh "$ROOT/opt/pigate/venv" | cut -f1)"

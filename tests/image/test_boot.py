@@ -96,7 +96,7 @@ def test_root_is_read_only_and_data_is_grown(box, key):
     # The 64 MiB data partition now ends where the 2 GiB card ends, and its file system fills it.
     assert data.split() == ["/dev/vda3", "ext4"]
     assert int(disk) - (int(start) + int(length)) < 2048 and int(length) * 512 > 512 * 1024 ** 2
-    assert int(size) > 0.95 * int(length) * 512
+    assert int(size) > 0.85 * int(length) * 512  # ext4 keeps its journal and inode tables out of df's size
     print(f"data partition: 64 MiB -> {int(length) * 512 / 1024 ** 2:.0f} MiB, file system {int(size) / 1024 ** 2:.0f} MiB")
 
 
@@ -136,15 +136,16 @@ def bare_box(tmp_path_factory):
     vm = Vm(workdir=tmp_path_factory.mktemp("boot-without-file"), card_bytes=CARD, pigate_txt=None)
     vm.start()
     try:
-        vm.boot_seconds = vm.wait_console("Started pigate.service", BOOT_TIMEOUT)
-        print(f"\nboot without pigate.txt: pigate started after {vm.boot_seconds:.0f} s")
+        # The console's login prompt: multi-user is reached, so sshd would be running if it were allowed to.
+        vm.boot_seconds = vm.wait_console("pigate login:", BOOT_TIMEOUT)
+        print(f"\nboot without pigate.txt: login prompt after {vm.boot_seconds:.0f} s")
         yield vm
     finally:
         vm.stop()
 
 
 def test_without_the_file_ssh_is_closed_and_the_api_not_on_the_lan(bare_box, key):
-    time.sleep(5)  # sshd would be up by now if it were allowed to start
+    time.sleep(20)  # and a little longer, for pigate.service and ssh.service ordered after first boot
     assert not bare_box.banner(bare_box.ssh_port).startswith(b"SSH-")
     assert ssh(bare_box, key, "true", timeout=60).returncode != 0
     with pytest.raises(OSError):
