@@ -10,6 +10,9 @@ from typing import Any, Callable
 from waitress.server import create_server
 
 log = logging.getLogger(__name__)
+# waitress warns on every request queued behind busy workers: thousands of lines a second under a flood,
+# which costs more than the requests themselves. Our own code logs floods (once per address).
+QUIET_LOGGERS = ("waitress.queue",)
 
 
 class HttpServer:
@@ -29,6 +32,8 @@ class HttpServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> "HttpServer":
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
         self._server = create_server(self._app, host=self._host, port=self._port, threads=self._threads,
                                      ident="pigate", **self._adjustments)
         self._thread = threading.Thread(target=self._serve, name=self._name, daemon=True)
