@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -31,7 +32,7 @@ from pigate.board.gpio import make_pins
 from pigate.board.leds import StatusLeds
 from pigate.config import Config
 from pigate.configedit import ConfigEditor, ConfigFile, Section
-from pigate.errors import ApiError, ForbiddenAddress
+from pigate.errors import ApiError, ForbiddenAddress, PigateError
 from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.lines import Lines
@@ -46,6 +47,8 @@ from pigate.sms import DetachedScripts
 from pigate.store import Database
 from pigate.store.addressbook import AddressBookStore
 from pigate.web import Web
+from pigate.upkeep import status as upkeep_status
+from pigate.upkeep.control import ControlServer
 
 log = logging.getLogger(__name__)
 
@@ -224,11 +227,42 @@ class App:
         self.calls.start()
         self._stoppers.append(self.calls.stop)
         self._stoppers.append(self.scripts.stop)
+        self._start_control()
         self._build_http()
         self.webui.start()
         self._stoppers.append(self.webui.stop)
         self._start_http()
         self.systemd.ready(f"listening on {self.url}")
+
+    def _start_control(self) -> None:
+        """The local control socket (`pigate at`, `pigate status`); a gateway without it still serves."""
+        path = self.config.control_socket
+        if path is None:
+            return
+        maintenance = MaintenanceCommands(lines=self.lines)
+        started = time.time()
+
+        def at(req: dict) -> dict:
+            try:
+                line, lines, result = maintenance.run(str(req.get("line", "")), str(req["command"]))
+            except KeyError as exc:
+                raise ValueError(f"no line {exc.args[0]!r}; lines: {', '.join(self.lines.names)}") from exc
+            return {"line": line, "response": lines, "result": result}
+
+        def status(req: dict) -> dict:
+            return upkeep_status.collect(lines=self.sms.line_status, waiting=self.sms.waiting,
+                                         active_calls=self.calls.active_calls,
+                                         sip_accounts=self.config.sip.accounts if self.sip is not None else [],
+                                         sip_registered=lambda name: self.sip is not None and self.sip.connected(name),
+                                         data_dir=self.config.data_dir, started=started)
+
+        server = ControlServer(path=path, handlers={"at": at, "status": status})
+        try:
+            server.start()
+        except PigateError as exc:
+            log.error("%s: `pigate at` and `pigate status` cannot reach this daemon", exc)
+            return
+        self._stoppers.append(server.stop)
 
     def _start_http(self) -> None:
         cfg = self.config.http

@@ -94,7 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     from pigate import remote
     from pigate.sim.cli import add_parser as add_sim_parser
 
+    from pigate.upkeep.cli import add_parsers as add_upkeep_parsers
+
     remote.add_parsers(sub)
+    add_upkeep_parsers(sub)
 
     add_sim_parser(sub)
 

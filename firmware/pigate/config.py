@@ -349,6 +349,13 @@ class StorageConfig:
 
 
 @dataclass(frozen=True)
+class ControlConfig:
+    """The local control socket of `pigate at` / `pigate status` (root and the daemon's group only)."""
+
+    socket: str = "control.sock"  # relative paths are relative to data_dir; "" = no socket
+
+
+@dataclass(frozen=True)
 class SmsConfig:
     """The SMS service's timers and limits (seconds), the `[sms]` section."""
 
@@ -475,6 +482,7 @@ class Config:
     api_extensions: list[ApiExtension] = field(default_factory=lambda: [ApiExtension()])
     notifications: NotificationsConfig = field(default_factory=NotificationsConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
+    control: ControlConfig = field(default_factory=ControlConfig)
     leds: LedsConfig = field(default_factory=LedsConfig)
     board: BoardConfig = field(default_factory=BoardConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
@@ -514,6 +522,10 @@ class Config:
     @property
     def data_dir(self) -> Path:
         return Path(self.storage.data_dir)
+
+    @property
+    def control_socket(self) -> Path | None:
+        return self.data_dir / self.control.socket if self.control.socket else None
 
     @property
     def content_dir(self) -> Path:

@@ -198,3 +198,7 @@ class MediaError(PigateError):
 
 class SipError(PigateError):
     """The SIP driver could not do what was asked (pjsua2 missing or refusing, a call gone, a bad target)."""
+
+
+class UpkeepError(PigateError):
+    """An upkeep step failed: the control socket, first boot, backup/restore or an update."""

@@ -40,6 +40,10 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    if args.url is None:  # on the box: the full screen from the control socket (upkeep/status.py)
+        from pigate.upkeep.cli import status_local
+
+        return status_local(args)
     lines = api(args, "ListSmsLines").findall("Lines/Line")
     rows = [[ln.findtext("Name"), ln.findtext("Number"), ln.findtext("State"), ln.findtext("Operator"),
              f"{ln.findtext('Signal') or '-'}%", ln.findtext("LastError") or ""] for ln in lines]
@@ -83,15 +87,6 @@ def cmd_sms_send(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_at(args: argparse.Namespace) -> int:
-    modem = api(args, "ModemCommand", Line=args.line, AtCommand=args.at_command).find("Modem")
-    for line in modem.findall("Response"):
-        print(line.text or "")
-    result = modem.findtext("Result") or ""
-    print(result)
-    return 0 if result == "OK" else 1
-
-
 def cmd_call(args: argparse.Namespace) -> int:
     ozml = ""
     if args.ozml:
@@ -111,14 +106,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--timeout", type=float, default=10.0)
         return p
 
-    common(sub.add_parser("status", help="lines and extensions of the running daemon")).set_defaults(
-        func=cmd_status)
+    p = common(sub.add_parser("status", help="one screen: daemon, modems, SIP, calls, SMS queue, disk, uptime"))
+    p.set_defaults(func=cmd_status, url=os.environ.get("PIGATE_URL"))
+    p.add_argument("--socket", help="the control socket (default: from the config); without --url/$PIGATE_URL")
+    p.add_argument("--config", help="the config naming the control socket (default /etc/pigate/pigate.toml)")
     sms = sub.add_parser("sms", help="messages of the running daemon")
     sms_sub = sms.add_subparsers(dest="sms_command", required=True)
-    p = common(sub.add_parser("at", help="send one AT command to a line's modem (from this machine only)"))
-    p.add_argument("at_command", metavar="COMMAND", help='e.g. "AT+CSQ"')
-    p.add_argument("--line", default="", help="line name (default: the first)")
-    p.set_defaults(func=cmd_at)
     p = common(sub.add_parser("call", help="call a number; the callee hears the OzML script"))
     p.add_argument("number")
     p.add_argument("--ozml", help="a file with the OzML to run when the callee answers")

@@ -46,15 +46,16 @@ def test_unreachable_daemon_is_a_clear_error():
 
 def test_at_sends_one_command_to_the_modem(daemon_factory):
     d = daemon_factory()
+    sock = str(d.workdir / "data" / "control.sock")  # `pigate at` goes over the control socket
     deadline = time.monotonic() + 10
-    while (res := _pigate(d, "at", "AT+CSQ")).returncode != 0:
+    while (res := _pigate(d, "at", "AT+CSQ", "--socket", sock)).returncode != 0:
         assert time.monotonic() < deadline, res.stdout + res.stderr
         time.sleep(0.1)
     assert res.stdout.splitlines()[-2:] == ["+CSQ: 21,99", "OK"]
-    bad = _pigate(d, "at", "AT+NOSUCH")
+    bad = _pigate(d, "at", "AT+NOSUCH", "--socket", sock)
     assert bad.returncode == 1 and bad.stdout.strip().endswith("ERROR")
-    unknown = _pigate(d, "at", "AT", "--line", "gsm9")
-    assert unknown.returncode == 1 and "'Line'" in unknown.stderr
+    unknown = _pigate(d, "at", "AT", "--line", "gsm9", "--socket", sock)
+    assert unknown.returncode == 1 and "no line 'gsm9'; lines: gsm1" in unknown.stderr
 
 
 def test_call_places_a_call_that_speaks_its_script(daemon_factory, tmp_path):

@@ -4,6 +4,7 @@ ModemCommand (Line, AtCommand*; not "Command": parameter names are case-insensit
 API command): answers `<Modem>` with `<Line>`, the `<Response>` lines, then `<Result>` (OK, ERROR,
 +CME ERROR: n, +CMS ERROR: n, or why the line could not take it). Raw AT can change a PIN or switch a
 radio off, so it is refused (307) from anywhere but the loopback interface, whatever the address lists allow.
+On the box, `pigate at` uses the control socket instead (root and the pigate group only; upkeep/control.py).
 """
 
 from __future__ import annotations
@@ -45,11 +46,20 @@ class MaintenanceCommands:
             raise ForbiddenAddress()
         p = request.params
         a = MODEM_COMMAND.bind(p)
+        try:
+            name, lines, result = self.run(a["Line"] or "", a["AtCommand"])
+        except KeyError as exc:
+            raise InvalidParameter("Line", p.command) from exc
+        return [("Modem", [("Line", name), *[("Response", line) for line in lines], ("Result", result)])]
+
+    def run(self, line: str, command: str) -> tuple[str, list[str], str]:
+        """Send `command` on `line` ("" = the first): (line, response lines, result); KeyError for no such line.
+
+        The one place raw AT is run for an operator: the API's ModemCommand and the control socket's `at`."""
         names = list(self._lines.names)
-        name = a["Line"] or next(iter(names), "")
+        name = line or next(iter(names), "")
         if name not in names:
-            raise InvalidParameter("Line", p.command)
-        command = a["AtCommand"]
+            raise KeyError(name)
         try:
             lines, result = self._lines.at_command(name, command), "OK"
         except ModemCommandError as exc:
@@ -57,5 +67,4 @@ class MaintenanceCommands:
             result = exc.kind if exc.code is None else f"+{exc.kind} ERROR: {exc.code}"
         except ModemError as exc:
             lines, result = [], f"not sent: {exc}"
-        return [("Modem", [("Line", name), *[("Response", line) for line in lines], ("Result", result)])]
-
+        return name, lines, result
