@@ -1,11 +1,12 @@
 """The modem driver: AT engine, pure parsers, vendor quirks, device operations, recovery."""
 
-from .at import PromptTimeout
+from .at import NotSubmitted, PromptLost, PromptTimeout
 from .device import Modem
 from .health import SimProblem
 from .link import STATES, LineUnavailable, ModemConfig
 from .parsers import CallInfo, StoredSms
 from .sms import SubmitUnconfirmed
 
-__all__ = ["Modem", "ModemConfig", "StoredSms", "CallInfo", "PromptTimeout", "SimProblem", "LineUnavailable",
+__all__ = ["Modem", "ModemConfig", "StoredSms", "CallInfo", "PromptTimeout", "PromptLost", "NotSubmitted",
+           "SimProblem", "LineUnavailable",
            "SubmitUnconfirmed", "STATES"]

@@ -38,8 +38,16 @@ UrcHandler = Callable[[str, "str | None"], None]
 GoneHandler = Callable[[BaseException], None]
 
 
-class PromptTimeout(ModemTimeout):
+class NotSubmitted(ModemError):
+    """A prompt exchange that ended before its payload was written: nothing was submitted, resending is safe."""
+
+
+class PromptTimeout(ModemTimeout, NotSubmitted):
     """The `> ` prompt never came, so nothing was submitted: unlike other timeouts, resending is safe."""
+
+
+class PromptLost(PortGone, NotSubmitted):
+    """The port closed or vanished, or the submission was cancelled, while waiting for the `> ` prompt."""
 
 
 class SerialPort(Protocol):
@@ -184,13 +192,27 @@ class AtEngine:
                 except ModemTimeout as exc:
                     self._abort_prompt(pend)
                     raise PromptTimeout(str(exc)) from exc
-                if not pend.prompted:  # an error instead of the prompt: nothing was submitted
+                if not pend.prompted:  # an error instead of the prompt, or the port went: nothing was submitted
+                    if pend.gone is not None:
+                        self._cancel_text_entry()
+                        raise PromptLost(f"{self.name}: {command!r} before the prompt: {pend.gone}") from pend.gone
                     return self._result(pend)
                 self._write(payload.encode("ascii") + CTRL_Z)
                 self._wait(pend, lambda: pend.done, timeout, f"no result for {command!r} (outcome unknown)")
                 return self._result(pend)
             finally:
                 self._end(pend)
+
+    def cancel_prompt(self, reason: str) -> bool:
+        """End a `submit()` that is still waiting for its prompt with PromptLost (nothing was submitted); True if
+        there was one. A submission whose payload is already written is left to finish."""
+        with self._cv:
+            pend = self._pending
+            if pend is None or not pend.want_prompt or pend.prompted or pend.done:
+                return False
+            pend.gone = NotSubmitted(reason)
+            self._cv.notify_all()
+            return True
 
     def write_raw(self, data: bytes) -> None:
         """Write bytes outside any command (ESC to cancel, a byte a probe wants); holds the command lock."""
@@ -239,6 +261,16 @@ class AtEngine:
         if not final.ok:
             raise ModemCommandError(pend.expect.command, final.kind, final.code, final.text)
         return list(pend.lines)
+
+    def _cancel_text_entry(self) -> None:
+        """ESC, so a modem that is (or is about to be) waiting for the payload leaves text entry."""
+        with self._cv:
+            if self._port is None:
+                return
+        try:
+            self._write(ESC)
+        except ModemError as exc:
+            log.info("%s: could not send ESC to cancel a submission: %s", self.name, exc)
 
     def _abort_prompt(self, pend: _Pending) -> None:
         try:
@@ -322,7 +354,7 @@ class AtEngine:
             return
         with self._cv:
             pend = self._pending
-            if pend is not None and pend.want_prompt and not pend.prompted:
+            if pend is not None and pend.want_prompt and not pend.prompted and not pend.done:
                 pend.prompted = True
                 buf.clear()
                 self._cv.notify_all()
