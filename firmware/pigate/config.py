@@ -165,6 +165,7 @@ class SmsConfig:
     """The SMS service's timers and limits (seconds), the `[sms]` section."""
 
     max_parts: int = 10
+    concat_reference_bits: int = 8   # 8: 153/67 characters per part (usual); 16: 152/66
     max_attempts: int = 5            # per part, for temporary errors
     retry_base: float = 5.0          # doubles per attempt
     retry_cap: float = 600.0
@@ -180,6 +181,8 @@ class SmsConfig:
     def validate(self, path: str) -> None:
         if not 1 <= self.max_parts <= 255 or self.max_attempts < 1 or self.hook_attempts < 1:
             raise ConfigError(f"'{path}': max_parts must be 1-255, attempts >= 1")
+        if self.concat_reference_bits not in (8, 16):
+            raise ConfigError(f"'{path}.concat_reference_bits' must be 8 or 16")
         if self.sweep_interval < 1:
             raise ConfigError(f"'{path}.sweep_interval' must be at least 1 second")
 

@@ -71,6 +71,8 @@ class InvalidParameter(ApiError):
     def __init__(self, param: str, command: str = "", *, detail: str = "") -> None:
         self.param, self.command, self.detail = param, command, detail
         super().__init__(param, command)
+        if detail:  # what exactly is wrong, after Ozeki's own wording (clients match on the code)
+            self.args = (f"{self.args[0]}: {detail}",)
 
 
 class InappropriateCommand(ApiError):

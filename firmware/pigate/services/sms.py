@@ -117,9 +117,10 @@ class SmsService:
 
         def encode(concat_ref: int) -> list[Pdu]:
             try:
-                parts = codec.encode_submit(number, text, reference=concat_ref, max_parts=self.settings.max_parts)
+                parts = codec.encode_submit(number, text, reference=concat_ref, max_parts=self.settings.max_parts,
+                                            reference_bits=self.settings.concat_reference_bits)
             except codec.CodecError as exc:
-                raise errors.InvalidParameter("Message", command) from exc
+                raise errors.InvalidParameter("Message", command, detail=str(exc)) from exc
             return [Pdu(p.hex, p.tpdu_length) for p in parts]
 
         new = NewSms(api_extension=ext.id, recipient=number, text=text, encoding=encoding, sender=sender or "",
