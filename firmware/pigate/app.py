@@ -96,6 +96,9 @@ class App:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
+        """Start everything; the HTTP address is taken first, so a port in use stops the start (ListenError)
+        before the database or a modem is touched."""
+        self._http = self._make_http().bind()
         data = self.config.data_dir
         data.mkdir(parents=True, exist_ok=True)
         self.bus.start()
@@ -123,20 +126,21 @@ class App:
         self._stoppers.append(self.calls.stop)
         self._stoppers.append(self.scripts.stop)
         self._build_http()
-        self._start_http()
+        self._http.start()
+        log.info("listening on %s", self.url)
         self.systemd.ready(f"listening on {self.url}")
 
-    def _start_http(self) -> None:
+    def _make_http(self) -> HttpServer:
         cfg = self.config.http
-        self._http = HttpServer(
-            app=self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads,
+        return HttpServer(
+            app=self.web,  # its routes are added once the services exist (_build_http)
+            host=cfg.listen, port=cfg.port, threads=cfg.threads,
             # waitress refuses oversized headers itself; let requests a little over our limit through
             # so the API can answer them with its own 300.
             max_request_header_size=max(4 * cfg.max_request_bytes, 262144),
             max_request_body_size=max(4 * cfg.max_request_bytes, 262144),
             channel_timeout=30, connection_limit=512, clear_untrusted_proxy_headers=True,
-        ).start()
-        log.info("listening on %s", self.url)
+        )
 
     @property
     def port(self) -> int:

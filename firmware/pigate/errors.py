@@ -35,6 +35,10 @@ class PigateError(Exception):
     """Root of every error pigate raises on purpose."""
 
 
+class ListenError(PigateError):
+    """The HTTP API's address cannot be bound (in use, not ours, no permission)."""
+
+
 class ApiError(PigateError):
     """An error with an Ozeki status code; its message comes from the table above."""
 

@@ -128,3 +128,17 @@ def test_simulated_line_comes_up_and_is_reported_connected(daemon_factory):
         assert time.monotonic() < deadline, f"line still {state}:\n{d.log()}"
         time.sleep(0.05)
     assert ans.find("Extensions/ExtensionSummary/PhoneNumber") == "+15550000001"
+
+
+def test_a_port_in_use_stops_the_start_with_one_line_before_anything_else(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        d = Daemon(workdir=tmp_path, port=port)
+        d.write_config()
+        proc = subprocess.run([sys.executable, "-m", "pigate", "run", "--config", str(d.config_path)],
+                              cwd=tmp_path, env=pigate_env(), capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    assert proc.stderr == f"pigate: cannot listen on 127.0.0.1:{port}: address already in use\n"
+    assert not (tmp_path / "data" / "pigate.db").exists()  # nothing was migrated, no modem brought up
