@@ -277,12 +277,12 @@ class Config:
         return Path(self.storage.content_dir) if self.storage.content_dir else self.data_dir / "content"
 
 
-def parse(text: str, *, source: str = "config") -> Config:
-    """Parse TOML text into a validated Config; errors are ConfigError naming the key."""
+def parse(text: str) -> Config:
+    """Parse TOML text into a validated Config; errors are ConfigError naming the key (load() adds the file)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+        raise ConfigError(f"not valid TOML: {exc}") from exc
     return _schema.load(Config, data)
 
 
@@ -297,6 +297,6 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     try:
-        return parse(text, source=str(path))
+        return parse(text)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc

@@ -73,6 +73,17 @@ def test_bad_config_exits_with_a_message_naming_the_key(tmp_path):
     assert "unknown key 'http.prot'; did you mean 'port'?" in res.stderr
 
 
+@pytest.mark.parametrize("command", [("run", "--config"), ("config", "check")])
+def test_a_toml_error_names_the_file_once(tmp_path, command):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[http\nport = 1\n")
+    res = subprocess.run([sys.executable, "-m", "pigate", *command, str(cfg)], env=pigate_env(),
+                         capture_output=True, text=True, timeout=20)
+    assert res.returncode == 1
+    assert res.stderr.startswith(f"pigate: {cfg}: not valid TOML: ") and res.stderr.count(str(cfg)) == 1
+    assert len(res.stderr.splitlines()) == 1
+
+
 def test_config_check_command(tmp_path):
     good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
     good.write_text("[http]\nport = 9600\n")
