@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from pigate.errors import CallNotFound
-from pigate.ozml.leg import COMPLETED, ENDED, HOLD, IN_CALL, RINGING, TRANSFERRED, Leg, RecordingResult
+from pigate.ozml.leg import (BUSY, CANCELLED, COMPLETED, ENDED, ERROR, HOLD, IN_CALL, RINGING, TRANSFERRED, Leg,
+                             RecordingResult)
 
 FOREVER_REPEATS = 10  # a repeated Play without Timeout stands for this many plays
 
@@ -175,11 +176,15 @@ class FakeLeg:
 
     def hangup(self) -> None:
         self._note("hangup")
-        self._end(COMPLETED)
+        self._end(CANCELLED if self._state == RINGING else COMPLETED)
 
     def reject(self) -> None:
         self._note("reject")
-        self._end(COMPLETED)
+        self._end(BUSY if self._state == RINGING else COMPLETED)
+
+    def fail(self) -> None:
+        self._note("fail")
+        self._end(ERROR if self._state == RINGING else COMPLETED)
 
     def _media(self, seconds: float, interruptible: bool) -> bool:
         if interruptible:

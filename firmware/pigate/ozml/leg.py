@@ -8,9 +8,11 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Protocol, runtime_checkable
 
-# Call states (REFERENCE.md); a leg in one of ENDED is no longer the script's to drive.
-RINGING, IN_CALL, HOLD, TRANSFERRED, COMPLETED = "Ringing", "InCall", "Hold", "Transferred", "Completed"
-ENDED = frozenset({TRANSFERRED, COMPLETED, "Busy", "Cancelled", "Error"})
+# Ozeki's call states (docs/calls.md): three live ones, and five a call ends in. Completed only ever follows
+# InCall/Hold (the call was connected); a call that never connected ends Busy, Cancelled or Error.
+RINGING, IN_CALL, HOLD = "Ringing", "InCall", "Hold"
+TRANSFERRED, COMPLETED, BUSY, CANCELLED, ERROR = "Transferred", "Completed", "Busy", "Cancelled", "Error"
+ENDED = frozenset({TRANSFERRED, COMPLETED, BUSY, CANCELLED, ERROR})
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,11 @@ class Leg(Protocol):
     def hangup(self) -> None: ...
 
     def reject(self) -> None:
-        """Refuse a ringing call (it is never answered); on an answered call this hangs up."""
+        """Refuse a ringing call (it is never answered: Busy); on an answered call this hangs up."""
+
+    def fail(self) -> None:
+        """End a call the gateway could not handle (no script, or a broken one): Error if never answered,
+        Completed if it was; hangup() is the ordinary end."""
 
     def speak(self, text: str, *, language: str | None = None, voice: str | None = None,
               interruptible: bool = False) -> bool: ...

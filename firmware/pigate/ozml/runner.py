@@ -393,6 +393,9 @@ class Runner:
         self._ended(why)
         if self._owned and self.leg is not None and self.leg.state not in ENDED:
             try:
-                self.leg.hangup()
+                if why == "error":
+                    self.leg.fail()
+                else:
+                    self.leg.hangup()
             except Exception:  # the session thread must end cleanly even if the driver is broken
                 log.exception("%s: hang-up failed", self._call_id())

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from pigate.modem.parsers import CallInfo
-from pigate.ozml.leg import COMPLETED, HOLD, IN_CALL, RINGING, TRANSFERRED
+from pigate.ozml.leg import BUSY, CANCELLED, ENDED, ERROR, HOLD, IN_CALL, RINGING
 
-BUSY, CANCELLED, ERROR = "Busy", "Cancelled", "Error"
-FINAL_STATES = frozenset({TRANSFERRED, COMPLETED, BUSY, CANCELLED, ERROR})
+FINAL_STATES = ENDED
 LIVE_STATES = (RINGING, IN_CALL, HOLD)
 
 INBOUND, OUTBOUND = "Inbound", "Outbound"

@@ -25,7 +25,7 @@ from pigate.errors import CallConnectFailed, InappropriateCommand, MediaError, M
 from pigate.media import MediaLibrary, Tts, beep_pcm
 from pigate.media.audio import wav_to_pcm8k
 from pigate.ozml.leg import COMPLETED, HOLD, IN_CALL, RINGING, TRANSFERRED, KeyBuffer, RecordingResult
-from pigate.services._callmodel import (CANCELLED, ERROR, FAILED, INBOUND, REJECTED, CallObserver, CallRecord,
+from pigate.services._callmodel import (BUSY, CANCELLED, ERROR, FAILED, INBOUND, REJECTED, CallObserver, CallRecord,
                                         VoiceModem)
 from pigate.services._gsmaudio import PcmPump
 from pigate.services._recording import Capture, RecordingShelf
@@ -162,21 +162,30 @@ class GsmLeg:
             return False
 
     def hangup(self) -> None:
+        """End the call. One never answered was Cancelled (an incoming one refused: history result Rejected)."""
+        self._end_here((CANCELLED, REJECTED if self.call.direction == INBOUND else CANCELLED))
+
+    def reject(self) -> None:
+        """Refuse a ringing incoming call, which the caller hears as busy (Busy, Rejected); on an answered call
+        this hangs up, as the Leg says. ATH does both."""
+        self._end_here((BUSY, REJECTED) if self.call.direction == INBOUND else (CANCELLED, CANCELLED))
+
+    def fail(self) -> None:
+        """End a call the gateway could not handle (its script could not be had, or broke): Error if it was
+        never answered; an answered one ends as Completed, like a hang-up."""
+        self._end_here((ERROR, REJECTED if self.call.direction == INBOUND else FAILED))
+
+    def _end_here(self, unanswered: tuple[str, str]) -> None:
         if not self.call.live:
             return
-        if self.state == RINGING:
-            final = (COMPLETED, REJECTED) if self.call.direction == INBOUND else (CANCELLED, CANCELLED)
-        else:
-            final = (COMPLETED, self.call.hangup_result(local=True))
+        # Never Completed unless the call was connected: Completed is Ozeki's state for a call that was in call.
+        final = unanswered if self.state == RINGING else (COMPLETED, self.call.hangup_result(local=True))
         # Recorded as ended first: the modem's own end-of-call lines then find no live call to misread.
         self._observer.leg_ended(self.call, *final, local=True)
         try:
             self._modem.hangup()
         except ModemError as exc:
             log.warning("%s: hang-up failed: %s", self.id, exc)
-
-    def reject(self) -> None:
-        self.hangup()  # ATH on a ringing call refuses it; on an answered one it hangs up, as the Leg says
 
     def hold(self) -> None:
         if self.state != IN_CALL:
