@@ -14,7 +14,6 @@ Party (caller, callee, all) is accepted and ignored: a GSM call has one far part
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 import bottle
@@ -22,7 +21,7 @@ import bottle
 from pigate.api.auth import AddressGuard
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.params import Params
-from pigate.api.responses import Element
+from pigate.api.responses import TIME_FORMAT, Element, api_time
 from pigate.errors import InvalidParameter
 from pigate.ozml.parser import parse
 from pigate.services.calls import ActiveCall, CallService, HistoryFilter, HistoryRow
@@ -33,7 +32,7 @@ FORMATS = ("mp3", "wav")
 
 
 def _time(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+    return api_time(ts)
 
 
 def _seconds(value: float) -> str:
@@ -152,7 +151,7 @@ class CallCommands:
         since = None
         if p.get("From"):
             try:
-                since = datetime.strptime(p.get("From"), "%Y-%m-%d %H:%M:%S").timestamp()
+                since = datetime.strptime(p.get("From"), TIME_FORMAT).timestamp()
             except ValueError as exc:
                 raise InvalidParameter("From", p.command) from exc
         call_type = p.get("Type")
