@@ -107,7 +107,7 @@ def test_stopping_the_service_hangs_up_live_calls(gateway):
     assert gateway.history(call_id).result == "CalleeHungUp"
 
 
-def test_seed_blind_transfer_example_goes_on_when_the_transfer_fails(gateway):
+def test_ozekis_blind_transfer_example_goes_on_when_the_transfer_fails(gateway):
     # Ozeki's "Blind transfer OzML": an answered GSM call cannot be transferred, so the apology is spoken.
     gateway.app.routes["/incoming"] = """<Response>
       <Speak>Hello, you will be transferred.</Speak>

@@ -24,7 +24,8 @@ from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.modem import Modem, ModemConfig
 from pigate.notify import AddressPolicy, Notifier, NotifyConfig
 from pigate.services.calls import CallLine, CallService, CallSettings
-from pigate.services.sms import Line, SmsService, SmsSettings
+from pigate.config import SmsConfig
+from pigate.services.sms import Line, SmsService
 from pigate.sim import LatencyProfile, Network
 from pigate.store import Database
 from pigate.store.calls import CallStore
@@ -182,7 +183,7 @@ def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: La
     stoppers.append(db.close)
     ext = ApiExtension(id="9999", incoming_call_url=app.url("/incoming") if incoming else "")
     sms = SmsService(store=SmsStore(db=db), lines=[Line("gsm1", GATEWAY, modem)], extensions=[ext], bus=bus,
-                     poster=None, settings=SmsSettings(retry_base=0.05, retry_cap=0.2))
+                     poster=None, settings=SmsConfig(retry_base=0.05, retry_cap=0.2))
     sms.start()
     stoppers.append(sms.stop)
     notifier = Notifier(config=NotifyConfig(retries=0, connect_timeout=1.0, read_timeout=5.0))

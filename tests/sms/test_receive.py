@@ -10,7 +10,7 @@ HANDSET = "+15551230001"
 GW = "+15550000001"
 
 
-def test_incoming_sms_is_notified_with_the_seed_fields_and_deleted_from_the_modem(gateway):
+def test_incoming_sms_is_notified_with_ozekis_fields_and_deleted_from_the_modem(gateway):
     gateway.net.handset(HANDSET).send_sms(GW, "Hi John! 😀")
     [post] = gateway.app.wait(1, "/incoming")
     assert list(post) == ["NotificationName", "Sender", "Recipient", "ID", "ApiExtension", "Message"]

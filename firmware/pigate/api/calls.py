@@ -4,7 +4,7 @@ ListActiveCalls, ListCallHistory) and the read-only /HttpRecordings/ route.
 Answers beyond Code/Message (ours where Ozeki's pages are silent):
 - Call: `<CallId>` of the new call (Ozeki answers only the code; the id lets an app follow the call).
 - ListActiveCalls: `<ActiveCalls><Call>` with CallId, Source, CallerId, Destination, CallerDialed, CalleeDialed,
-  StartTime, RingDuration, TalkDuration, CallState (REFERENCE.md's layout), then ours: Direction, Line.
+  StartTime, RingDuration, TalkDuration, CallState (Ozeki's layout, docs/calls.md), then ours: Direction, Line.
 - ListCallHistory / GetCallHistory: `<TotalRecords>` then `<CallHistory><Call>` with StartTime, Direction,
   Source, Destination, State (how it ended: CallerHangUp, CalleeHungUp, TransferCompleted, Rejected, NoAnswer,
   Busy, Cancelled, Failed), Dialed, CallerId, Type (Audio), CallId, then ours: CallState (the final call

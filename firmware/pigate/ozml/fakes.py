@@ -1,6 +1,6 @@
 """In-memory Leg, Keypad and services on a virtual clock: scripts run instantly and record what happened.
 
-Shipped (not test-only) so that the lead, the simulator and app writers can run OzML without a call.
+Shipped (not test-only) so that app writers and other tools can run OzML without a call.
 Time is virtual: speaking takes `seconds_per_char` per character, playing a file `play_seconds`, and
 a menu's 10-second timeout passes at once when no key is scripted before it. Key presses are scripted
 at absolute times, or "during" a prompt (pressed `delay` seconds after a prompt containing some text

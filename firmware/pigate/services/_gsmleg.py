@@ -94,10 +94,6 @@ class GsmLeg:
     def state(self) -> str:
         return self.call.state
 
-    @property
-    def audio_running(self) -> bool:
-        return self._pump is not None and self._pump.running
-
     # -- driven by the call service ---------------------------------------------------------------
     def connected(self) -> None:
         """The far end answered an outgoing call: switch PCM on where the modem needs it, start the stream."""
