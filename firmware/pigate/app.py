@@ -8,6 +8,9 @@ from typing import Callable
 
 import bottle
 
+from pigate import calls as call_service
+from pigate import routing as routes
+from pigate import sms as sms_service
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.extensions import Extension, ExtensionCommands
@@ -21,10 +24,9 @@ from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
+from pigate.routing import Routing
 from pigate.sdnotify import SystemdNotifier
-from pigate.services import calls as call_service
-from pigate.services import sms as sms_service
-from pigate.services.scripts import DetachedScripts
+from pigate.sms import DetachedScripts
 from pigate.store import Database
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,7 @@ class App:
         self.notifier = Notifier(config=NotifyConfig(
             connect_timeout=n.connect_timeout, read_timeout=n.read_timeout, retries=n.retries, backoff=n.backoff,
             max_body=n.max_body, allow=tuple(n.allow), deny=tuple(n.deny), secret=n.secret))
+        self.routing = Routing(extensions=config.api_extensions, defaults=config.notifications)
         self.commands = CommandTable()
         self.web = bottle.Bottle()
         self._http: HttpServer | None = None
@@ -72,7 +75,7 @@ class App:
         ExtensionCommands(extensions=self._extensions()).register(self.commands)
         SmsCommands(service=self.sms).register(self.commands)
         CallCommands(service=self.calls).register(self.commands)
-        MaintenanceCommands(modems=self.lines.modems).register(self.commands)
+        MaintenanceCommands(lines=self.lines).register(self.commands)
         install_recordings(self.web, service=self.calls, guard=addresses)
         api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users), addresses=addresses,
                        max_request_bytes=cfg.max_request_bytes)
@@ -91,8 +94,7 @@ class App:
             self.web.add_hook("before_request", guard_sim)
 
     def _error_url(self, api_extension: str) -> str:
-        ext = next((e for e in self.config.api_extensions if e.id == api_extension), None)
-        return (ext.error_url if ext else "") or self.config.notifications.error_url
+        return self.routing.url(routes.ERROR, api_extension)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:

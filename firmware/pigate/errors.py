@@ -168,6 +168,22 @@ class PortGone(ModemError):
     """The serial port vanished (e.g. a USB modem re-enumerating)."""
 
 
+class TrunkError(PigateError):
+    """A trunk (GSM line, SIP account) could not do what the call service asked; `__cause__` says why."""
+
+
+class DialFailed(TrunkError):
+    """An outgoing call could not be placed or was refused; `reason` is one of calls.model's END_* reasons."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        super().__init__(f"dial failed: {reason}{(' (' + detail + ')') if detail else ''}")
+
+
+class CallerGone(TrunkError):
+    """Answering failed because the caller had already hung up."""
+
+
 class NotifyError(PigateError):
     """A webhook could not be delivered or its answer could not be used."""
 

@@ -1,4 +1,9 @@
-"""The event bus: drivers publish, services subscribe; one dispatcher thread, publishers never block."""
+"""The event bus: drivers publish typed events, services subscribe; one dispatcher thread, publishers never block.
+
+An event is a frozen dataclass whose class names its dotted topic (`topic`, a class constant): the driver's
+events and their topics are declared together in one module (pigate.modem.events). Subscribers match on an
+event class (that class and its subclasses) or on a topic constant (that topic and the ones below it).
+"""
 
 from __future__ import annotations
 
@@ -6,33 +11,35 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Callable, ClassVar
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[["Event"], None]
 
+ALL = "*"  # the topic key that receives every event
+
 
 @dataclass(frozen=True)
 class Event:
-    """Something that happened: a dotted topic (`modem.urc`, `sms.received`) and its data."""
+    """Something that happened. Subclasses are frozen dataclasses of typed fields and set `topic`."""
 
-    topic: str
-    data: dict[str, Any] = field(default_factory=dict)
-    at: float = field(default_factory=time.time)
+    topic: ClassVar[str] = "event"
+
 
 
 class EventBus:
-    """Topic-based publish/subscribe.
+    """Typed publish/subscribe.
 
     `publish` only enqueues, so a driver's reader thread is never held up by a slow subscriber.
     Subscribers run one after another on the dispatcher thread; a subscriber that raises is logged
-    and the others still run. A subscription to `"modem"` receives `"modem"` and `"modem.*"`; `"*"` receives all.
+    and the others still run. A subscription to an event class receives its instances (subclasses included);
+    one to a topic such as MODEM receives `modem` and `modem.*`; ALL receives everything.
     """
 
     def __init__(self, *, name: str = "events") -> None:
-        self._subs: list[tuple[str, Handler]] = []
+        self._subs: list[tuple[str | type[Event], Handler]] = []
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -40,9 +47,9 @@ class EventBus:
         self._idle = threading.Condition()
         self._pending = 0
 
-    def subscribe(self, topic: str, handler: Handler) -> Callable[[], None]:
-        """Call `handler(event)` for each event under `topic`; returns a function that unsubscribes."""
-        entry = (topic, handler)
+    def subscribe(self, key: str | type[Event], handler: Handler) -> Callable[[], None]:
+        """Call `handler(event)` for each event of class `key`, or under topic `key`; returns an unsubscriber."""
+        entry = (key, handler)
         with self._lock:
             self._subs.append(entry)
 
@@ -53,10 +60,12 @@ class EventBus:
 
         return unsubscribe
 
-    def publish(self, topic: str, **data: Any) -> None:
+    def publish(self, event: Event) -> None:
+        if not isinstance(event, Event):
+            raise TypeError(f"not an Event: {event!r}")
         with self._idle:
             self._pending += 1
-        self._queue.put(Event(topic, data))
+        self._queue.put(event)
 
     def start(self) -> None:
         if self._thread is None:
@@ -81,8 +90,11 @@ class EventBus:
         return True
 
     @staticmethod
-    def _matches(sub: str, topic: str) -> bool:
-        return sub == "*" or sub == topic or topic.startswith(sub + ".")
+    def _matches(key: str | type[Event], event: Event) -> bool:
+        if isinstance(key, type):
+            return isinstance(event, key)
+        topic = event.topic
+        return key == ALL or key == topic or topic.startswith(key + ".")
 
     def _run(self) -> None:
         while True:
@@ -90,7 +102,7 @@ class EventBus:
             if event is None:
                 return
             with self._lock:
-                handlers = [h for t, h in self._subs if self._matches(t, event.topic)]
+                handlers = [h for key, h in self._subs if self._matches(key, event)]
             for handler in handlers:
                 try:
                     handler(event)

@@ -89,6 +89,14 @@ class Lines:
         except ModemError as exc:
             log.warning("line %s: not up yet (%s); the supervisor keeps trying", modem.name, exc)
 
+    @property
+    def names(self) -> list[str]:
+        return list(self.modems)
+
+    def at_command(self, line: str, command: str) -> list[str]:
+        """One raw AT command on `line`'s modem (the operator's `pigate at`); raises ModemError subclasses."""
+        return self.modems[line].command(command)
+
     def connected(self, name: str) -> bool:
         modem = self.modems.get(name)
         return modem is not None and modem.state == "registered"

@@ -9,6 +9,7 @@ import pytest
 from pigate.app import App
 from pigate.board.gpio import MemoryPins
 from pigate.config import parse
+from pigate.modem.events import StateChanged
 from tests.board.conftest import wait_until
 
 
@@ -46,7 +47,7 @@ def test_the_configured_power_key_switches_the_simulated_module_off_and_on(app):
     a = app("[board]\npower_key_pin = 6\npress_seconds = 0.6\noff_press_seconds = 2.6\n")
     wait_until(lambda: a.lines.connected("gsm1"), timeout=10)
     states: list[str] = []
-    a.bus.subscribe("modem.state", lambda e: states.append(e.data["state"]))
+    a.bus.subscribe(StateChanged, lambda e: states.append(e.state))
     assert a.lines.power_key is not None and a.lines.power_key.pin == 6
     t0 = time.monotonic()
     a.lines.power_key.cycle()

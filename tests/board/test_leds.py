@@ -10,11 +10,12 @@ import pytest
 from pigate.board.leds import StatusLeds
 from pigate.board.gpio import MemoryPins
 from pigate.errors import ConfigError
+from pigate.modem import events as ev
 from tests.board.conftest import ACTIVITY, NETWORK, POWER, intervals, wait_until
 
 
 def state(bus, name: str, new: str) -> None:
-    bus.publish("modem.state", name=name, state=new, previous="")
+    bus.publish(ev.StateChanged(name, new, ""))
     bus.wait_idle()
 
 
@@ -62,20 +63,20 @@ def test_a_sim_problem_blinks_slowly_and_a_mix_shows_the_worst(leds_factory, bus
 
 def test_activity_blinks_once_per_sms_or_call_event_and_bursts_are_capped(leds_factory, bus):
     leds, pins = leds_factory()
-    bus.publish("modem.sms.stored", name="gsm1", storage="ME", index=1)
-    bus.publish("modem.call.ring", name="gsm1", number="+1555", number_type=145)
+    bus.publish(ev.SmsStored("gsm1", "ME", 1))
+    bus.publish(ev.CallRing("gsm1", "+1555", 145))
     wait_until(lambda: len(pins.edges(ACTIVITY)) >= 4)
     time.sleep(0.15)
     assert [w.value for w in pins.edges(ACTIVITY)] == [True, False, True, False]
     t1 = time.monotonic()
     for i in range(20):
-        bus.publish("modem.sms.deliver", name="gsm1", pdu_hex="00")
+        bus.publish(ev.SmsDelivered("gsm1", "00"))
     time.sleep(0.5)
     lit = [w for w in pins.edges(ACTIVITY, since=t1) if w.value]
     assert len(lit) == 3  # the backlog is capped: a burst does not keep the LED busy for seconds
     # Other events (signal, registration) are not activity.
     t2 = time.monotonic()
-    bus.publish("modem.signal", name="gsm1", rssi=20, percent=64)
+    bus.publish(ev.SignalChanged("gsm1", 20, 64))
     bus.wait_idle()
     time.sleep(0.1)
     assert pins.edges(ACTIVITY, since=t2) == []
@@ -84,7 +85,7 @@ def test_activity_blinks_once_per_sms_or_call_event_and_bursts_are_capped(leds_f
 def test_stop_turns_every_led_off_and_leaves_no_thread(leds_factory, bus):
     leds, pins = leds_factory()
     state(bus, "gsm1", "searching")
-    bus.publish("modem.sms.stored", name="gsm1", storage="ME", index=1)
+    bus.publish(ev.SmsStored("gsm1", "ME", 1))
     time.sleep(0.1)
     assert [t.name for t in threading.enumerate()].count("status-leds") == 1  # one thread for all LEDs
     leds.stop()
@@ -99,7 +100,7 @@ def test_stop_turns_every_led_off_and_leaves_no_thread(leds_factory, bus):
 def test_leds_missing_from_the_layout_are_skipped(leds_factory, bus):
     leds, pins = leds_factory(layout={"network": NETWORK})
     state(bus, "gsm1", "registered")
-    bus.publish("modem.sms.stored", name="gsm1", storage="ME", index=1)
+    bus.publish(ev.SmsStored("gsm1", "ME", 1))
     wait_until(lambda: pins.level(NETWORK))
     time.sleep(0.1)
     assert {w.pin for w in pins.writes()} == {NETWORK}

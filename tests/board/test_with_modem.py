@@ -15,6 +15,7 @@ from pigate.board.simkey import PwrkeyModule, sim_modem_switch
 from pigate.errors import ModemTimeout
 from pigate.events import EventBus
 from pigate.modem import Modem, ModemConfig
+from pigate.modem.events import RecoveryStep
 from pigate.sim import Network, SimModem
 from tests.board.conftest import ACTIVITY, FAST_TIMINGS, LAYOUT, NETWORK, POWER, intervals, wait_until
 
@@ -110,16 +111,16 @@ def test_the_activity_led_blinks_when_a_handset_sends_an_sms(box):
 def test_the_last_rung_of_the_ladder_power_cycles_the_module_through_its_key(box):
     box.modem.start()
     box.wait_state("registered")
-    recovery: list[dict] = []
-    box.bus.subscribe("modem.recovery", lambda e: recovery.append(e.data))
+    recovery: list[RecoveryStep] = []
+    box.bus.subscribe(RecoveryStep, recovery.append)
     t0 = time.monotonic()
     box.sim.faults.stop_answering()  # a firmware hang: only cutting its power cures it
     with pytest.raises(ModemTimeout):
         box.modem.command("AT+CSQ")
-    wait_until(lambda: any(d["step"] == "power" for d in recovery), timeout=20)
+    wait_until(lambda: any(d.step == "power" for d in recovery), timeout=20)
     box.wait_state("registered")
     box.bus.wait_idle()
-    first_run = [(d["step"], d["ok"]) for d in recovery[1:]]
+    first_run = [(d.step, d.ok) for d in recovery[1:]]
     first_run = first_run[:first_run.index(("power", True)) + 1]
     assert first_run == [("probe", False), ("reopen", False), ("cfun", False), ("reset", False), ("power", True)]
     # On the pin: an off press of the configured length, then, once the module's port was gone, an on press.

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from typing import ClassVar
 
+from pigate.events import Event
 from tests.calls.world import ALICE, BOB, GATEWAY
 
 MENU = """<Response>
@@ -17,6 +20,14 @@ MENU = """<Response>
   </Inputs>
 </UserInput>
 </Response>""".format(bob=BOB)
+
+
+
+@dataclass(frozen=True)
+class Hold(Event):
+    """An event that keeps the bus's dispatcher busy for as long as a test wants."""
+
+    topic: ClassVar[str] = "test.hold"
 
 
 def wait_for(predicate, timeout=10.0, what="condition"):
@@ -159,8 +170,8 @@ def test_caller_gone_before_the_answer_is_cancelled_even_if_ata_learns_it_first(
     hc = gateway.handset(ALICE).call(GATEWAY)
     call_id = gateway.only_call_id()
     assert posted.wait(5)
-    gateway.bus.subscribe("test.hold", lambda e: (bus_held.set(), release_bus.wait(5)))
-    gateway.bus.publish("test.hold")
+    gateway.bus.subscribe(Hold, lambda e: (bus_held.set(), release_bus.wait(5)))
+    gateway.bus.publish(Hold())
     assert bus_held.wait(5)  # the dispatcher is busy: the end-of-call events will queue behind this one
     hc.give_up()
     time.sleep(0.2)          # the modem has dropped the call (its URCs wait in the queue)

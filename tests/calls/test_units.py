@@ -14,11 +14,12 @@ import pytest
 
 from pigate.media.audio import Decoders, sniff
 from pigate.ozml.leg import COMPLETED
-from pigate.services._callmodel import (BUSY, CANCELLED, ERROR, INBOUND, OUTBOUND, CallRecord, new_call_id,
-                                        outcome_before_answer)
-from pigate.services._callworkers import TaskQueue
-from pigate.services._gsmaudio import FRAME_BYTES, PcmPump
-from pigate.services._recording import Capture, check_recording_name, save_recording
+from pigate.callstates import BUSY, CANCELLED, ERROR
+from pigate.calls import (END_BUSY, END_FAILED, END_NO_ANSWER, END_REJECTED, INBOUND, OUTBOUND, Capture, CallRecord,
+                          check_recording_name, gsm_end_reason, new_call_id, outcome_before_answer, save_recording)
+from pigate.modem import PcmPump
+from pigate.modem.pcm import FRAME_BYTES
+from pigate.workers import TaskQueue
 from pigate.errors import MediaError
 from pigate.sim.audio import tone, voiced_seconds
 from pigate.store import Database
@@ -34,10 +35,13 @@ def test_call_ids_are_short_ozeki_style_and_avoid_taken_ones():
     assert len(ids) == 200 and all(len(i) == 5 and i.isalnum() for i in ids)
 
 
-@pytest.mark.parametrize("reason, expected", [
-    ("BUSY", (BUSY, "Busy")), ("NO ANSWER", (CANCELLED, "NoAnswer")), ("NO CARRIER", (ERROR, "Rejected")),
-    ("NO DIALTONE", (ERROR, "Failed")), ("", (ERROR, "Failed"))])
-def test_outgoing_failures_map_to_states_and_results(reason, expected):
+@pytest.mark.parametrize("word, reason, expected", [
+    ("BUSY", END_BUSY, (BUSY, "Busy")), ("NO ANSWER", END_NO_ANSWER, (CANCELLED, "NoAnswer")),
+    ("NO CARRIER", END_REJECTED, (ERROR, "Rejected")), ("NO DIALTONE", END_FAILED, (ERROR, "Failed")),
+    ("", END_FAILED, (ERROR, "Failed"))])
+def test_outgoing_failures_map_to_states_and_results(word, reason, expected):
+    # The modem's final word -> the trunk contract's reason -> the call's state and history result.
+    assert gsm_end_reason(word) == reason
     assert outcome_before_answer(reason) == expected
 
 
@@ -109,7 +113,7 @@ def _drain(fd: int, seconds: float, *, echo: bytes = b"") -> bytes:
 
 def test_pump_paces_frames_plays_in_order_and_captures(pty_pair):
     master, path = pty_pair
-    pump = PcmPump(path=path, name="t")
+    pump = PcmPump(url=path, name="t")
     pump.start()
     try:
         captured = bytearray()
@@ -198,3 +202,22 @@ def test_list_call_history_over_http(gateway):
     assert gateway.api("ListCallHistory", From="yesterday").code == 302
     assert gateway.api("ListCallHistory", Direction="Sideways").code == 302
     assert gateway.api("ListCallHistory", RowsPerPage="0").code == 302
+
+
+@pytest.mark.parametrize("direction, state, how, expected", [
+    (INBOUND, "Ringing", "hangup", ("Cancelled", "Rejected")),
+    (INBOUND, "Ringing", "reject", ("Busy", "Rejected")),
+    (INBOUND, "Ringing", "fail", ("Error", "Rejected")),
+    (OUTBOUND, "Ringing", "hangup", ("Cancelled", "Cancelled")),
+    (OUTBOUND, "Ringing", "reject", ("Cancelled", "Cancelled")),
+    (OUTBOUND, "Ringing", "fail", ("Error", "Failed")),
+    (INBOUND, "InCall", "hangup", ("Completed", "CalleeHungUp")),
+    (INBOUND, "Hold", "fail", ("Completed", "CalleeHungUp")),
+    (OUTBOUND, "InCall", "reject", ("Completed", "CallerHangUp")),
+])
+def test_a_call_the_gateway_ends_is_completed_only_if_it_was_connected(direction, state, how, expected):
+    from pigate.calls.model import local_end
+
+    rec = CallRecord(id="x", direction=direction, line="gsm1", api_extension="9999", source="a", destination="b",
+                     dialed="b", caller_id="a", start_time=0.0, created=0.0, state=state)
+    assert local_end(rec, how) == expected

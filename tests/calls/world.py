@@ -23,9 +23,9 @@ from pigate.httpserver import HttpServer
 from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.modem import Modem, ModemConfig
 from pigate.notify import AddressPolicy, Notifier, NotifyConfig
-from pigate.services.calls import CallLine, CallService, CallSettings
+from pigate.calls import CallService, CallSettings, GsmLine, GsmSettings, GsmTrunk, LegMedia, RecordingShelf
 from pigate.config import SmsConfig
-from pigate.services.sms import Line, SmsService
+from pigate.sms import Line, SmsService
 from pigate.sim import LatencyProfile, Network
 from pigate.store import Database
 from pigate.store.calls import CallStore
@@ -192,13 +192,16 @@ def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: La
     (tmp / "content").mkdir()
     store = CallStore(db=db)
     server_box: dict[str, str] = {}
+    leg_media = LegMedia(tts=Tts(cache_dir=tmp / "tts"), library=media,
+                         shelf=RecordingShelf(directory=tmp / "recordings", index=store,
+                                              base_url=lambda: server_box.get("base", "")))
+    trunk = GsmTrunk(lines=[GsmLine("gsm1", GATEWAY, modem)], bus=bus, media=leg_media,
+                     settings=GsmSettings(reason_wait=0.3))
     service = CallService(
-        store=store, lines=[CallLine("gsm1", GATEWAY, modem, str(sim.audio_link))], extensions=[ext],
+        store=store, trunks=[trunk], extensions=[ext],
         notifications=NotificationsConfig(call_changed_url=app.url("/changed"),
                                           error_url=app.url("/errors") if error_url else ""),
-        bus=bus, poster=notifier, tts=Tts(cache_dir=tmp / "tts"), library=media, recordings_dir=tmp / "recordings",
-        public_url=lambda: server_box.get("base", ""), sms=sms,
-        settings=CallSettings(answer_poll=0.5, reason_wait=0.3, stop_timeout=3.0))
+        poster=notifier, media=leg_media, sms=sms, settings=CallSettings(answer_poll=0.5, stop_timeout=3.0))
     service.start()
     stoppers.append(service.stop)
     table = CommandTable()

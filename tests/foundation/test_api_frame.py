@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import urllib.parse
+from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 import bottle
@@ -167,9 +168,12 @@ def test_status_table_is_complete_and_filled():
 
 def test_raw_at_is_refused_from_anywhere_but_loopback():
     from pigate.api.maintenance import MaintenanceCommands
+    from pigate.config import Config
+    from pigate.events import EventBus
+    from pigate.lines import Lines
 
     table = CommandTable()
-    MaintenanceCommands(modems={}).register(table)
+    MaintenanceCommands(lines=Lines(config=Config(modems=[]), bus=EventBus(), data_dir=Path("."))).register(table)
     web = bottle.Bottle()
     OzekiApi(commands=table, users=UserGuard(users=[]), addresses=AddressGuard()).install(web)
     assert wsgi(web, query=q(command="ModemCommand", AtCommand="AT+CPIN=1234"), remote="192.168.1.20").code == 307

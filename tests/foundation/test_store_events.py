@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
 
 from pigate.errors import StoreError
-from pigate.events import EventBus
+from pigate.events import ALL, Event, EventBus
+from pigate.modem import events as ev
 from pigate.store import Database
 
 
@@ -41,21 +44,26 @@ def test_failed_transaction_rolls_back(tmp_path):
     db.close()
 
 
+@dataclass(frozen=True)
+class Other(Event):
+    topic: ClassVar[str] = "test.other"
+
+
 def test_slow_subscriber_never_blocks_publisher_and_errors_are_isolated():
     bus = EventBus()
     bus.start()
     seen: list[str] = []
     release = threading.Event()
-    bus.subscribe("modem", lambda e: release.wait(5))
-    bus.subscribe("modem.sms", lambda e: (_ for _ in ()).throw(ValueError("bad subscriber")))
-    bus.subscribe("*", lambda e: seen.append(e.topic))
+    bus.subscribe(ev.MODEM, lambda e: release.wait(5))
+    bus.subscribe(ev.SmsStored, lambda e: (_ for _ in ()).throw(ValueError("bad subscriber")))
+    bus.subscribe(ALL, lambda e: seen.append(e.topic))
     t0 = time.monotonic()
     for i in range(1000):
-        bus.publish("modem.sms.stored", index=i)
+        bus.publish(ev.SmsStored("gsm1", "SM", i))
     assert time.monotonic() - t0 < 0.5  # publishing 1000 events while a subscriber is stuck
     release.set()
     assert bus.wait_idle(5)
     assert len(seen) == 1000
-    bus.publish("other", x=1)
-    assert bus.wait_idle(5) and seen[-1] == "other"
+    bus.publish(Other())
+    assert bus.wait_idle(5) and seen[-1] == "test.other"
     bus.stop()

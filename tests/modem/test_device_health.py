@@ -11,6 +11,7 @@ from gsmmodem.pdu import encodeSmsSubmitPdu
 
 from pigate.errors import ModemError, ModemTimeout
 from pigate.modem import LineUnavailable, SimProblem
+from pigate.modem import events as ev
 from tests.modem.world import HANDSET
 
 
@@ -21,13 +22,13 @@ def send(modem, text: str) -> int:
 
 def recovered(w, timeout: float = 10.0) -> None:
     """Wait for the ladder's successful rung and the line's return to service."""
-    w.events.wait("modem.recovery", lambda d: d["step"] != "start" and d["ok"], timeout=timeout)
+    w.events.wait(ev.RecoveryStep, lambda d: d.step != "start" and d.ok, timeout=timeout)
     w.wait_state("registered")
 
 
 def steps(w) -> list[tuple[str, bool]]:
     w.bus.wait_idle()
-    return [(d["step"], d["ok"]) for d in w.events.of("modem.recovery") if d["step"] != "start"]
+    return [(d.step, d.ok) for d in w.events.of(ev.RecoveryStep) if d.step != "start"]
 
 
 def test_the_configured_pin_unlocks_the_sim(world):
@@ -68,11 +69,11 @@ def test_sim_removed_and_inserted(world):
 def test_registration_lost_regained_and_roaming_counts(world):
     w = world("ec25")
     w.sim.faults.registration_lost()
-    assert w.events.wait("modem.registration", lambda d: not d["registered"])["stat"] == 2
+    assert w.events.wait(ev.Registration, lambda d: not d.registered).stat == 2
     w.wait_state("searching")
     mark = w.events.mark()
     w.sim.faults.registration_regained(roaming=True)
-    assert w.events.wait("modem.registration", lambda d: d["registered"], since=mark)["stat"] == 5
+    assert w.events.wait(ev.Registration, lambda d: d.registered, since=mark).stat == 5
     w.wait_state("registered")
     assert w.modem.status()["registration"] == 5
 
@@ -84,7 +85,7 @@ def test_a_frozen_modem_that_wakes_up_is_recovered_by_the_probe(world):
     with pytest.raises(ModemTimeout):
         send(w.modem, "lost in the freeze")
     assert time.monotonic() - t0 < 2.5
-    w.events.wait("modem.state", lambda d: d["state"] == "recovering")
+    w.events.wait(ev.StateChanged, lambda d: d.state == "recovering")
     with pytest.raises(ModemError) as fast:
         t1 = time.monotonic()
         send(w.modem, "while recovering")
@@ -100,7 +101,7 @@ def test_a_vanished_port_is_reopened_on_its_new_pty(world):
     w = world("ec25")
     old = w.sim.at_path
     w.sim.faults.vanish(0.5)
-    w.events.wait("modem.state", lambda d: d["state"] == "recovering")
+    w.events.wait(ev.StateChanged, lambda d: d.state == "recovering")
     recovered(w)
     assert w.sim.at_path != old and os.readlink(w.sim.at_link) == w.sim.at_path
     assert ("reopen", True) in steps(w)
@@ -112,11 +113,11 @@ def test_a_vanished_port_is_reopened_on_its_new_pty(world):
 def test_the_cfun_rung(world):
     w = world("sim800", probe_timeout=1.0)
     # The modem stays deaf through the probe and the reopen; it wakes as the radio cycle starts.
-    w.bus.subscribe("modem.recovery", lambda e: w.sim.faults.resume() if e.data["step"] == "reopen" else None)
+    w.bus.subscribe(ev.RecoveryStep, lambda e: w.sim.faults.resume() if e.step == "reopen" else None)
     w.sim.faults.stop_answering()
     with pytest.raises(ModemTimeout):
         w.modem.list_sms()
-    w.events.wait("modem.recovery", lambda d: d["step"] == "cfun", timeout=10)
+    w.events.wait(ev.RecoveryStep, lambda d: d.step == "cfun", timeout=10)
     w.wait_state("registered")
     assert steps(w) == [("probe", False), ("reopen", False), ("cfun", True)]
     assert {"AT+CFUN=0", "AT+CFUN=1"} <= set(w.sim.trace)
@@ -132,7 +133,7 @@ def test_the_ladder_climbs_to_the_power_cycle(world):
     w.sim.faults.stop_answering()
     with pytest.raises(ModemTimeout):
         send(w.modem, "frozen")
-    w.events.wait("modem.recovery", lambda d: d["step"] == "power", timeout=15)
+    w.events.wait(ev.RecoveryStep, lambda d: d.step == "power", timeout=15)
     w.wait_state("registered")
     assert steps(w) == [("probe", False), ("reopen", False), ("cfun", False), ("reset", False), ("power", True)]
     assert len(w.power_cycles) == 1

@@ -9,6 +9,7 @@ from gsmmodem.pdu import decodeSmsPdu, encodeSmsSubmitPdu
 
 from pigate.errors import ModemCommandError
 from pigate.sim import LatencyProfile
+from pigate.modem import events as ev
 from tests.modem.world import GATEWAY, HANDSET
 
 DIALECTS = ["sim800", "sim7600", "ec25"]
@@ -38,8 +39,8 @@ def test_a_submitted_pdu_reaches_the_handset_and_its_status_report_comes_back(wo
     (mr,) = submit(w.modem, "hello ☺ world")
     assert w.handset().wait_inbox(1)[0].text == "hello ☺ world"
     # reports are stored and announced (+CDSI) by default, so one arriving while nobody listens is kept
-    where = w.events.wait("modem.sms.status_report_stored")
-    decoded = decodeSmsPdu(w.modem.read_sms(where["storage"], where["index"]).pdu_hex)
+    where = w.events.wait(ev.StatusReportStored)
+    decoded = decodeSmsPdu(w.modem.read_sms(where.storage, where.index).pdu_hex)
     assert (decoded["type"], decoded["reference"], decoded["status"]) == ("SMS-STATUS-REPORT", mr, 0)
     assert decoded["number"] == HANDSET
 
@@ -57,13 +58,13 @@ def test_multipart_parts_go_back_to_back_and_are_reassembled(world):
 def test_an_incoming_sms_is_announced_read_and_deleted(world, dialect):
     w = world(dialect)
     w.handset().send_sms(to=GATEWAY, text="hi there")
-    stored = w.events.wait("modem.sms.stored")
-    sms = w.modem.read_sms(stored["storage"], stored["index"])
+    stored = w.events.wait(ev.SmsStored)
+    sms = w.modem.read_sms(stored.storage, stored.index)
     assert decodeSmsPdu(sms.pdu_hex)["text"] == "hi there" and sms.status == 0
-    assert [s.index for s in w.modem.list_sms()] == [stored["index"]]
+    assert [s.index for s in w.modem.list_sms()] == [stored.index]
     w.modem.delete_sms(sms.storage, sms.index)
     with pytest.raises(ModemCommandError) as err:
-        w.modem.read_sms(stored["storage"], stored["index"])
+        w.modem.read_sms(stored.storage, stored.index)
     assert (err.value.kind, err.value.code) == ("CMS", 321)
     assert w.modem.list_sms() == []
 
@@ -71,28 +72,28 @@ def test_an_incoming_sms_is_announced_read_and_deleted(world, dialect):
 def test_reports_routed_directly_with_cds_when_configured(world):
     w = world("sim7600", init_commands=("AT+CNMI=2,1,0,1,0",))
     (mr,) = submit(w.modem, "report in a URC")
-    report = w.events.wait("modem.sms.status_report")
-    assert decodeSmsPdu(report["pdu_hex"])["reference"] == mr
+    report = w.events.wait(ev.StatusReport)
+    assert decodeSmsPdu(report.pdu_hex)["reference"] == mr
 
 
 def test_direct_delivery_with_cmt_carries_the_pdu(world):
     w = world("ec25", init_commands=("AT+CNMI=2,2,0,1,0",))
     w.handset().send_sms(to=GATEWAY, text="straight through")
-    event = w.events.wait("modem.sms.deliver")
-    assert decodeSmsPdu(event["pdu_hex"])["text"] == "straight through"
-    assert event["needs_ack"] is False and w.modem.list_sms() == []
+    event = w.events.wait(ev.SmsDelivered)
+    assert decodeSmsPdu(event.pdu_hex)["text"] == "straight through"
+    assert event.needs_ack is False and w.modem.list_sms() == []
 
 
 def test_stored_status_reports_are_announced_and_readable(world):
     w = world("sim800", init_commands=("AT+CNMI=2,1,0,2,0",))
     (mr,) = submit(w.modem, "report to storage")
-    where = w.events.wait("modem.sms.status_report_stored")
-    stored = w.modem.read_sms(where["storage"], where["index"])
+    where = w.events.wait(ev.StatusReportStored)
+    stored = w.modem.read_sms(where.storage, where.index)
     decoded = decodeSmsPdu(stored.pdu_hex)
     assert (decoded["type"], decoded["reference"]) == ("SMS-STATUS-REPORT", mr)
     # reading the report storage does not move where incoming messages are listed from
     w.handset().send_sms(to=GATEWAY, text="after the report")
-    w.events.wait("modem.sms.stored")
+    w.events.wait(ev.SmsStored)
     assert [decodeSmsPdu(s.pdu_hex)["text"] for s in w.modem.list_sms()] == ["after the report"]
 
 
@@ -105,7 +106,7 @@ def test_a_cms_error_fails_one_submission_without_recovery(world):
     submit(w.modem, "second")
     assert [m.text for m in w.handset().wait_inbox(1)] == ["second"]
     w.bus.wait_idle()
-    assert w.modem.state == "registered" and w.events.of("modem.recovery") == []
+    assert w.modem.state == "registered" and w.events.of(ev.RecoveryStep) == []
 
 
 def test_an_sms_arriving_during_a_submission_is_not_lost(world):
@@ -116,8 +117,8 @@ def test_an_sms_arriving_during_a_submission_is_not_lost(world):
     w.handset().send_sms(to=GATEWAY, text="incoming meanwhile")
     sender.join(5)
     assert len(result) == 1
-    stored = w.events.wait("modem.sms.stored")
-    assert decodeSmsPdu(w.modem.read_sms(stored["storage"], stored["index"]).pdu_hex)["text"] == "incoming meanwhile"
+    stored = w.events.wait(ev.SmsStored)
+    assert decodeSmsPdu(w.modem.read_sms(stored.storage, stored.index).pdu_hex)["text"] == "incoming meanwhile"
     assert w.handset().wait_inbox(1)[0].text == "outgoing"
 
 
@@ -125,7 +126,7 @@ def test_an_sms_arriving_during_a_submission_is_not_lost(world):
 def test_ussd_returns_the_network_answer(world, dialect):
     w = world(dialect)
     assert w.modem.ussd("*100#") == "Your balance is 10.00 EUR."
-    assert w.events.wait("modem.ussd")["text"] == "Your balance is 10.00 EUR."
+    assert w.events.wait(ev.UssdAnswer).text == "Your balance is 10.00 EUR."
 
 
 def test_ussd_in_ucs2_keeps_every_character(world):
@@ -137,9 +138,9 @@ def test_ussd_in_ucs2_keeps_every_character(world):
 def test_garbage_on_the_line_is_reported_and_harmless(world):
     w = world("sim800")
     w.sim.faults.garbage(4)
-    w.events.wait("modem.urc")
+    w.events.wait(ev.UnsolicitedLine)
     w.bus.wait_idle()
-    assert len(w.events.of("modem.urc")) == 4
+    assert len(w.events.of(ev.UnsolicitedLine)) == 4
     submit(w.modem, "still fine")
     assert w.handset().wait_inbox(1)[0].text == "still fine"
 
@@ -150,6 +151,6 @@ def test_a_submission_that_times_out_reports_its_late_answer(world):
     w = world("sim7600", latency=LatencyProfile(sms_submit=1.2), sms_timeout=0.4, probe_timeout=2.0)
     with pytest.raises(ModemTimeout):
         submit(w.modem, "slow network")  # outcome unknown to the caller at this point...
-    late = w.events.wait("modem.sms.late_submit", timeout=5)
-    assert [s.reference for s in w.net.submissions] == [late["reference"]]  # ...and settled by the late +CMGS
+    late = w.events.wait(ev.LateSubmit, timeout=5)
+    assert [s.reference for s in w.net.submissions] == [late.reference]  # ...and settled by the late +CMGS
     w.wait_state("registered")

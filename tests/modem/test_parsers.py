@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pigate.modem import parsers as p
+from pigate.modem import events as ev
 from pigate.modem.urcs import Expect, classify, command_prefix, interpret
 from pigate.modem.vendors import EC25, GENERIC, SIM800, SIM7600, by_key, detect
 from pigate.errors import ConfigError
@@ -140,32 +141,32 @@ def test_line_classification():
     assert classify("AT+CMGR=1", cmgr, data_line_due=False) == "echo"
 
 
-@pytest.mark.parametrize("line,body,kind,data", [
-    ('+CMTI: "SM",3', None, "sms.stored", {"storage": "SM", "index": 3}),
-    ('+CDSI: "SR",4', None, "sms.status_report_stored", {"storage": "SR", "index": 4}),
-    ("+CMT: ,30", PDU.lower(), "sms.deliver", {"pdu_hex": PDU}),
-    ("+CDS: 25", "0006D60B911326880736F4111011719551401110117195714000", "sms.status_report",
-     {"pdu_hex": "0006D60B911326880736F4111011719551401110117195714000"}),
-    ("+CLIP: \"+15551230001\",145,\"\",0,\"\",0", None, "call.ring", {"number": "+15551230001", "number_type": 145}),
-    ("+RXDTMF: 7", None, "call.dtmf", {"digit": "7"}),
-    ("BUSY", None, "call.ended", {"reason": "BUSY"}),
-    ("+CMGS: 77", None, "sms.late_submit", {"reference": 77}),
-    ("+CPIN: NOT READY", None, "sim", {"code": "NOT READY"}),
-    ("+SIMCARD: NOT AVAILABLE", None, "sim", {"code": "NOT INSERTED"}),
-    ("+CSQ: 20,99", None, "signal", {"rssi": 20, "percent": 65}),
-    ("SMS Ready", None, "urc", {"line": "SMS Ready"}),
-    ("+CMTI: garbage", None, "urc", {"line": "+CMTI: garbage"}),
+@pytest.mark.parametrize("line,body,event", [
+    ('+CMTI: "SM",3', None, ev.SmsStored("gsm1", "SM", 3)),
+    ('+CDSI: "SR",4', None, ev.StatusReportStored("gsm1", "SR", 4)),
+    ("+CMT: ,30", PDU.lower(), ev.SmsDelivered("gsm1", PDU)),
+    ("+CDS: 25", "0006D60B911326880736F4111011719551401110117195714000",
+     ev.StatusReport("gsm1", "0006D60B911326880736F4111011719551401110117195714000")),
+    ("+CLIP: \"+15551230001\",145,\"\",0,\"\",0", None, ev.CallRing("gsm1", "+15551230001", 145)),
+    ("+RXDTMF: 7", None, ev.CallDtmf("gsm1", "7")),
+    ("BUSY", None, ev.CallEnded("gsm1", "BUSY")),
+    ("+CMGS: 77", None, ev.LateSubmit("gsm1", 77)),
+    ("+CPIN: NOT READY", None, ev.SimStatus("gsm1", "NOT READY")),
+    ("+SIMCARD: NOT AVAILABLE", None, ev.SimStatus("gsm1", "NOT INSERTED")),
+    ("+CSQ: 20,99", None, ev.SignalChanged("gsm1", 20, 65)),
+    ("SMS Ready", None, ev.UnsolicitedLine("gsm1", "SMS Ready")),
+    ("+CMTI: garbage", None, ev.UnsolicitedLine("gsm1", "+CMTI: garbage")),
 ])
-def test_urc_meaning(line, body, kind, data):
-    urc = interpret(line, body)
-    assert (urc.kind, urc.data) == (kind, data)
+def test_urc_meaning(line, body, event):
+    assert interpret(line, body, name="gsm1") == event
 
 
 def test_registration_and_clcc_urcs():
-    reg = interpret('+CEREG: 5,"1A2B","01A2B3C4",7')
-    assert reg.kind == "registration" and reg.data["registered"] and reg.data["kind"] == "CEREG"
-    call = interpret('+CLCC: 1,0,3,0,0,"+15551230001",145')
-    assert call.kind == "call.state" and call.data["state"] == "alerting" and call.data["direction"] == "out"
+    reg = interpret('+CEREG: 5,"1A2B","01A2B3C4",7', name="gsm1")
+    assert isinstance(reg, ev.Registration) and reg.registered and reg.kind == "CEREG" and reg.topic == "modem.registration"
+    call = interpret('+CLCC: 1,0,3,0,0,"+15551230001",145', name="gsm1")
+    assert isinstance(call, ev.CallStateReport)
+    assert (call.call.state, call.call.direction, call.call.number) == ("alerting", "out", "+15551230001")
 
 
 def test_vendor_detection():

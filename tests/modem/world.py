@@ -6,14 +6,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-from pigate.events import Event, EventBus
+from pigate.events import EventBus
 from pigate.modem import Modem, ModemConfig
+from pigate.modem.events import MODEM, ModemEvent, StateChanged
 from pigate.sim import LatencyProfile, Network, SimModem
 
 GATEWAY = "+15550000001"
 HANDSET = "+15551230001"
+
+E = TypeVar("E", bound=ModemEvent)
 
 # Short timeouts so that every fault resolves in seconds; the simulator answers instantly.
 FAST = dict(command_timeout=1.0, sms_timeout=3.0, poll_interval=30.0, ready_timeout=2.0, reopen_timeout=4.0,
@@ -21,43 +24,43 @@ FAST = dict(command_timeout=1.0, sms_timeout=3.0, poll_interval=30.0, ready_time
 
 
 class Recorder:
-    """Every `modem.*` event, in order, with a way to wait for one."""
+    """Every modem event, in order, with a way to wait for one (by event class)."""
 
     def __init__(self, bus: EventBus) -> None:
-        self.events: list[Event] = []
+        self.events: list[ModemEvent] = []
         self._cond = threading.Condition()
-        bus.subscribe("modem", self._on)
+        bus.subscribe(MODEM, self._on)
 
-    def _on(self, event: Event) -> None:
+    def _on(self, event: ModemEvent) -> None:
         with self._cond:
             self.events.append(event)
             self._cond.notify_all()
 
-    def of(self, topic: str) -> list[dict[str, Any]]:
+    def of(self, kind: type[E]) -> list[E]:
         with self._cond:
-            return [e.data for e in self.events if e.topic == topic]
+            return [e for e in self.events if isinstance(e, kind)]
 
     def mark(self) -> int:
         """A position in the event list: `wait(..., since=mark)` only looks at events after it."""
         with self._cond:
             return len(self.events)
 
-    def wait(self, topic: str, pred: Callable[[dict[str, Any]], bool] = lambda d: True,
-             timeout: float = 5.0, since: int = 0) -> dict[str, Any]:
+    def wait(self, kind: type[E], pred: Callable[[E], bool] = lambda e: True,
+             timeout: float = 5.0, since: int = 0) -> E:
         with self._cond:
-            found: list[dict[str, Any]] = []
+            found: list[E] = []
 
             def ready() -> bool:
-                found[:] = [e.data for e in self.events[since:] if e.topic == topic and pred(e.data)]
+                found[:] = [e for e in self.events[since:] if isinstance(e, kind) and pred(e)]
                 return bool(found)
 
             if not self._cond.wait_for(ready, timeout):
-                seen = [(e.topic, e.data) for e in self.events][-15:]
-                raise AssertionError(f"no {topic} event within {timeout}s; last events: {seen}")
+                seen = self.events[-15:]
+                raise AssertionError(f"no {kind.__name__} event within {timeout}s; last events: {seen}")
             return found[0]
 
     def states(self) -> list[str]:
-        return [d["state"] for d in self.of("modem.state")]
+        return [e.state for e in self.of(StateChanged)]
 
 
 @dataclass

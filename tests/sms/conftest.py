@@ -21,9 +21,8 @@ from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.modem import Modem, ModemConfig
 from pigate.notify import Notifier, NotifyConfig
-from pigate.services.scripts import DetachedScripts
 from pigate.config import SmsConfig
-from pigate.services.sms import Line, SmsService
+from pigate.sms import DetachedScripts, Line, SmsService
 from pigate.sim import Network
 from pigate.store import Database
 from pigate.store.sms import SmsStore

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from pigate import smstext
-from pigate.services import _smscodec as c
+from pigate.sms import codec as c
 from pigate.sim import pdu as simpdu
 
 TO = "+15551230001"

@@ -8,7 +8,7 @@ import pytest
 from gsmmodem import pdu as gsmpdu
 from hypothesis import given, settings, strategies as st
 
-from pigate.services import _smscodec as c
+from pigate.sms import codec as c
 from pigate.sim import pdu as simpdu
 
 TO = "+15551230001"

@@ -22,12 +22,11 @@ from pigate.api.auth import AddressGuard
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.params import Params
 from pigate.api.responses import TIME_FORMAT, Element, api_time
+from pigate.calls import DIRECTIONS, ActiveCall, CallService, HistoryFilter, HistoryRow
 from pigate.errors import InvalidParameter
 from pigate.ozml.parser import parse
-from pigate.services.calls import ActiveCall, CallService, HistoryFilter, HistoryRow
 
 PARTIES = ("caller", "callee", "all")
-DIRECTIONS = ("Internal", "External", "Inbound", "Outbound")
 FORMATS = ("mp3", "wav")
 
 

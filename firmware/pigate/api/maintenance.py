@@ -8,18 +8,27 @@ radio off, so it is refused (307) from anywhere but the loopback interface, what
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Protocol, Sequence
 
 from pigate.api.auth import client_ip
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.responses import Element
 from pigate.errors import ForbiddenAddress, InvalidParameter, ModemCommandError, ModemError
-from pigate.modem import Modem
+
+
+class RawLines(Protocol):
+    """The box's lines as the operator's raw AT reaches them (pigate.lines.Lines)."""
+
+    @property
+    def names(self) -> Sequence[str]: ...
+
+    def at_command(self, line: str, command: str) -> list[str]:
+        """The answer lines of one AT command on `line`; ModemCommandError on ERROR, ModemError if not sent."""
 
 
 class MaintenanceCommands:
-    def __init__(self, *, modems: Mapping[str, Modem]) -> None:
-        self._modems = modems
+    def __init__(self, *, lines: RawLines) -> None:
+        self._lines = lines
 
     def register(self, table: CommandTable) -> None:
         table.add("ModemCommand", self.modem_command)
@@ -29,13 +38,13 @@ class MaintenanceCommands:
         if ip is None or not ip.is_loopback:
             raise ForbiddenAddress()
         p = request.params
-        name = p.get("Line") or next(iter(self._modems), "")
-        modem = self._modems.get(name)
-        if modem is None:
+        names = list(self._lines.names)
+        name = p.get("Line") or next(iter(names), "")
+        if name not in names:
             raise InvalidParameter("Line", p.command)
         command = p.require("AtCommand")
         try:
-            lines, result = modem.command(command), "OK"
+            lines, result = self._lines.at_command(name, command), "OK"
         except ModemCommandError as exc:
             lines = []
             result = exc.kind if exc.code is None else f"+{exc.kind} ERROR: {exc.code}"

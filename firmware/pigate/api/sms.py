@@ -25,7 +25,7 @@ import re
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.responses import Element, api_time
 from pigate.errors import InvalidParameter
-from pigate.services.sms import InboundSms, OutboundPart, OutboundSms, SmsService
+from pigate.sms import InboundSms, OutboundPart, OutboundSms, SmsService
 
 MESSAGE_STATES = ("queued", "sending", "sent", "delivered", "undelivered", "failed")
 _USSD_RE = re.compile(r"^[0-9*#+]{1,40}$")

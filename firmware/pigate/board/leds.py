@@ -10,6 +10,7 @@ from typing import Callable, Mapping
 
 from pigate.errors import ConfigError
 from pigate.events import Event, EventBus
+from pigate.modem.events import MODEM_CALL, MODEM_SMS, StateChanged
 
 from .gpio import Pins
 from .patterns import LEDS, LedTimings, Pattern, blink_level, network_pattern
@@ -66,9 +67,9 @@ class StatusLeds:
         with self._cond:
             self._running = True
             self._written.clear()
-        self._unsubscribe = [self._bus.subscribe("modem.state", self._on_state),
-                             self._bus.subscribe("modem.sms", self._on_activity),
-                             self._bus.subscribe("modem.call", self._on_activity)]
+        self._unsubscribe = [self._bus.subscribe(StateChanged, self._on_state),
+                             self._bus.subscribe(MODEM_SMS, self._on_activity),
+                             self._bus.subscribe(MODEM_CALL, self._on_activity)]
         self._thread = threading.Thread(target=self._run, name="status-leds", daemon=True)
         self._thread.start()
 
@@ -88,13 +89,9 @@ class StatusLeds:
             self._pins.write(pin, False)
 
     # -- events (the bus's dispatcher thread) ----------------------------------------------------
-    def _on_state(self, event: Event) -> None:
-        name, state = event.data.get("name"), event.data.get("state")
-        if not isinstance(name, str) or not isinstance(state, str):
-            log.warning("modem.state event without a name or state: %r", event.data)
-            return
+    def _on_state(self, event: StateChanged) -> None:
         with self._cond:
-            self._lines[name] = state
+            self._lines[event.name] = event.state
             pattern = network_pattern(self._lines.values())
             if pattern != self._pattern:
                 self._pattern, self._pattern_since = pattern, self._clock()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from typing import Any, Callable
 
 from ..errors import ModemError
 from ..events import EventBus
+from . import events as ev
 from . import parsers as p
 from .at import AtEngine, SerialPort, open_serial
 from .health import BringUp, SimProblem, note_registration, note_signal
 from .link import Link, ModemConfig
 from .parsers import CallInfo, StoredSms
+from .pcm import PcmPump
 from .recovery import Recovery, Supervisor
 from .sms import SmsOps
 from .urcs import BOOT_MARKERS, interpret
@@ -157,6 +160,20 @@ class Modem:
     def send_dtmf(self, keys: str) -> None:
         self._voice.send_dtmf(keys)
 
+    def hold(self) -> None:
+        self._voice.hold()
+
+    def retrieve(self) -> None:
+        self._voice.retrieve()
+
+    def deflect(self, number: str) -> None:
+        self._voice.deflect(number)
+
+    def audio(self, *, name: str) -> PcmPump | None:
+        """A PCM pump for one call on this line's audio port (None when the line has none: analog audio)."""
+        port = self._link.config.audio_port
+        return PcmPump(url=port, name=name) if port else None
+
     def list_calls(self) -> list[CallInfo]:
         return self._voice.list_calls()
 
@@ -183,26 +200,25 @@ class Modem:
         link = self._link
         with link.lock:
             charset = link.facts.charset
-        urc = interpret(line, data, charset=charset)
-        kind, d = urc.kind, urc.data
-        if kind == "registration":
-            note_registration(link, d["kind"], d["stat"])
-        elif kind == "signal":
-            note_signal(link, p.Signal(d["rssi"], 99))
-        elif kind == "sim":
-            self._on_sim(d["code"])
-        elif kind == "ussd":
-            self._ussd.on_ussd(p.Ussd(d["status"], d["text"], d["dcs"]))
-            link.publish("ussd", text=d["text"], status=d["status"])
-        elif kind in ("sms.deliver", "sms.status_report"):
-            link.publish(kind, needs_ack=self.needs_ack, **d)
-        elif kind == "urc":
-            link.publish("urc", **d)
+        event = interpret(line, data, charset=charset, name=link.name)
+        if isinstance(event, ev.Registration):
+            note_registration(link, event.kind, event.stat)
+        elif isinstance(event, ev.SignalChanged):
+            note_signal(link, p.Signal(event.rssi, 99))
+        elif isinstance(event, ev.SimStatus):
+            self._on_sim(event.code)
+        elif isinstance(event, ev.UssdAnswer):
+            self._ussd.on_ussd(p.Ussd(event.status, event.text, event.dcs))
+            link.publish(event)
+        elif isinstance(event, (ev.SmsDelivered, ev.StatusReport)):
+            link.publish(dataclasses.replace(event, needs_ack=self.needs_ack))
+        elif isinstance(event, ev.UnsolicitedLine):
+            link.publish(event)
             if line in BOOT_MARKERS and link.state not in ("initializing", "down"):
                 # The modem restarted on its own (brown-out, watchdog): every setting is back at its default.
                 link.request_reinit(f"modem restarted ({line})")
         else:
-            link.publish(kind, **d)
+            link.publish(event)
 
     def _on_sim(self, code: str) -> None:
         link = self._link
@@ -212,4 +228,4 @@ class Modem:
             link.set_state("sim_missing")
         elif code == "READY" and state in ("sim_missing", "sim_locked"):
             link.request_reinit("SIM ready")
-        link.publish("urc", line=f"+CPIN: {code}")
+        link.publish(ev.UnsolicitedLine(link.name, f"+CPIN: {code}"))

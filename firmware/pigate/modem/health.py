@@ -6,6 +6,7 @@ import logging
 import time
 
 from ..errors import ModemCommandError, ModemError, ModemTimeout
+from . import events as ev
 from . import parsers as p
 from .at import ESC
 from .link import Link
@@ -148,7 +149,7 @@ class BringUp:
                 self._pin_rejected = True
                 self._sim_problem("sim_locked", f"the SIM rejected the configured PIN ({exc})", exc)
             raise
-        self.link.publish("urc", line="+CPIN: (PIN accepted)")
+        self.link.publish(ev.UnsolicitedLine(self.link.name, "+CPIN: (PIN accepted)"))
 
     def _sim_problem(self, state: str, text: str, cause: Exception | None = None) -> None:
         self.link.note_error(text)
@@ -246,7 +247,7 @@ def note_registration(link: Link, kind: str, stat: int) -> None:
         registered = link.facts.registered
     if before != (best, True):
         # One event per change of the line's overall standing, not per technology (CREG/CGREG/CEREG).
-        link.publish("registration", stat=best, registered=registered, kind=kind)
+        link.publish(ev.Registration(link.name, kind, best, registered))
     if link.state in ("searching", "registered"):
         link.set_state("registered" if registered else "searching")
 
@@ -255,4 +256,4 @@ def note_signal(link: Link, signal: p.Signal) -> None:
     with link.lock:
         before, link.facts.signal = link.facts.signal, signal
     if before is None or before.rssi != signal.rssi:
-        link.publish("signal", rssi=signal.rssi, percent=signal.percent)
+        link.publish(ev.SignalChanged(link.name, signal.rssi, signal.percent))

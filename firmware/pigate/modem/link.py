@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
 from ..errors import ModemError, ModemTimeout, PortGone
 from ..events import EventBus
 from .at import AtEngine
+from .events import ModemEvent, StateChanged
 from .parsers import Signal
 
 log = logging.getLogger(__name__)
@@ -108,14 +109,14 @@ class Link:
             previous, self._state = self._state, state
         if previous != state:
             log.info("%s: %s -> %s", self.name, previous, state)
-            self.publish("state", state=state, previous=previous)
+            self.publish(StateChanged(self.name, state, previous))
 
     def state_after_registration(self) -> str:
         with self.lock:
             return "registered" if self.facts.registered else "searching"
 
-    def publish(self, topic: str, **data: Any) -> None:
-        self.bus.publish(f"modem.{topic}", name=self.name, **data)
+    def publish(self, event: ModemEvent) -> None:
+        self.bus.publish(event)
 
     # ---- asking the supervisor for work --------------------------------------------------------
 

@@ -9,11 +9,16 @@ import time
 from typing import Callable
 
 from ..errors import ModemError, PortGone
+from ..retry import RetryPolicy
 from .at import ESC
+from .events import RecoveryStep
 from .health import BringUp, SimProblem, refresh
 from .link import Link
 
 log = logging.getLogger(__name__)
+
+# How long a line that is down waits before the supervisor tries to bring it up again.
+_REOPEN = RetryPolicy(attempts=None, base=2.0, cap=300.0)
 
 STEPS = ("probe", "reopen", "cfun", "reset", "power")
 
@@ -33,7 +38,7 @@ class Recovery:
         link = self.link
         log.warning("%s: recovering: %s", link.name, reason)
         link.set_state("recovering")
-        link.publish("recovery", step="start", ok=True, error=reason)
+        link.publish(RecoveryStep(link.name, "start", True, reason))
         for step in STEPS:
             if link.stopping.is_set():
                 return False
@@ -47,13 +52,13 @@ class Recovery:
                     self.bring_up.run(busy_state="recovering", failed_state="recovering")
             except SimProblem as exc:
                 # The modem is alive again; a SIM fault is not something a harder reset fixes.
-                link.publish("recovery", step=step, ok=True, error=str(exc))
+                link.publish(RecoveryStep(link.name, step, True, str(exc)))
                 return True
             except ModemError as exc:
                 link.note_error(f"recovery {step}: {exc}")
-                link.publish("recovery", step=step, ok=False, error=str(exc))
+                link.publish(RecoveryStep(link.name, step, False, str(exc)))
                 continue
-            link.publish("recovery", step=step, ok=True, error="")
+            link.publish(RecoveryStep(link.name, step, True))
             return True
         link.set_state("down")
         return False
@@ -160,7 +165,7 @@ class Supervisor:
 
     def _wait_seconds(self) -> float:
         if self.link.state == "down":
-            return min(300.0, 2.0 * 2 ** min(self._failures, 8))
+            return _REOPEN.delay(self._failures + 1)
         return self.link.config.poll_interval
 
     def _loop(self) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
+from . import events as ev
 from . import parsers as p
 
 # URCs whose header line is followed by a data line (the PDU in PDU mode, the text in text mode).
@@ -71,61 +71,53 @@ def classify(line: str, expect: Expect | None, *, data_line_due: bool) -> str:
     return "answer" if expect.bare else "urc"
 
 
-@dataclass(frozen=True)
-class Urc:
-    """A URC's meaning: `kind` is the event topic below `modem.` (`sms.stored`, `call.dtmf`, ..., or `urc`)."""
-
-    kind: str
-    data: dict[str, Any]
-
-
-def interpret(line: str, body: str | None = None, *, charset: str = "GSM") -> Urc:
-    """What one URC (its line, and for +CMT/+CDS its data line) means. Unknown lines become kind 'urc'."""
+def interpret(line: str, body: str | None = None, *, charset: str = "GSM", name: str = "") -> ev.ModemEvent:
+    """What one URC (its line, and for +CMT/+CDS its data line) means, as the typed event of line `name`.
+    Unknown lines become UnsolicitedLine."""
     try:
-        return _interpret(line, body, charset)
+        return _interpret(line, body, charset, name)
     except p.AtParseError:
         # A garbled URC is still worth seeing (the status page, `pigate at`), just not as a typed event.
-        return Urc("urc", {"line": line if body is None else f"{line}\n{body}"})
+        return ev.UnsolicitedLine(name, line if body is None else f"{line}\n{body}")
 
 
-def _interpret(line: str, body: str | None, charset: str) -> Urc:
+def _interpret(line: str, body: str | None, charset: str, name: str) -> ev.ModemEvent:
     if line.startswith("+CMTI:"):
         storage, index = p.parse_storage_index(line, "+CMTI:")
-        return Urc("sms.stored", {"storage": storage, "index": index})
+        return ev.SmsStored(name, storage, index)
     if line.startswith("+CDSI:"):
         storage, index = p.parse_storage_index(line, "+CDSI:")
-        return Urc("sms.status_report_stored", {"storage": storage, "index": index})
+        return ev.StatusReportStored(name, storage, index)
     if line.startswith("+CMT:") and body is not None and p.is_hex(body):
         p.parse_cmt_header(line)
-        return Urc("sms.deliver", {"pdu_hex": body.upper()})
+        return ev.SmsDelivered(name, body.upper())
     if line.startswith("+CDS:") and body is not None and p.is_hex(body):
         p.parse_cds_header(line)
-        return Urc("sms.status_report", {"pdu_hex": body.upper()})
+        return ev.StatusReport(name, body.upper())
     if line.startswith("+CMGS:"):
         # Only seen outside a command when an AT+CMGS timed out and its answer came late: worth recording.
-        return Urc("sms.late_submit", {"reference": p.parse_cmgs(line)})
+        return ev.LateSubmit(name, p.parse_cmgs(line))
     if line.startswith(("+CREG:", "+CGREG:", "+CEREG:", "+C5GREG:")):
         reg = p.parse_registration(line)
-        return Urc("registration", {"kind": reg.kind, "stat": reg.stat, "registered": reg.registered,
-                                    "lac": reg.lac, "ci": reg.ci, "act": reg.act})
+        return ev.Registration(name, reg.kind, reg.stat, reg.registered, reg.lac, reg.ci, reg.act)
     if line.startswith("+CSQ:"):
         sig = p.parse_csq(line)
-        return Urc("signal", {"rssi": sig.rssi, "percent": sig.percent})
+        return ev.SignalChanged(name, sig.rssi, sig.percent)
     if line.startswith("+CUSD:"):
         u = p.parse_cusd(line, charset=charset)
-        return Urc("ussd", {"text": u.text, "status": u.status, "dcs": u.dcs})
+        return ev.UssdAnswer(name, u.text, u.status, u.dcs)
     if line.startswith("+CLIP:"):
         number, ntype = p.parse_clip(line)
-        return Urc("call.ring", {"number": number, "number_type": ntype})
+        return ev.CallRing(name, number, ntype)
     if line.startswith("+CLCC:"):
-        return Urc("call.state", asdict(p.parse_clcc(line)))
+        return ev.CallStateReport(name, p.parse_clcc(line))
     digit = p.parse_dtmf(line)
     if digit is not None:
-        return Urc("call.dtmf", {"digit": digit})
+        return ev.CallDtmf(name, digit)
     if line in ("NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE"):
-        return Urc("call.ended", {"reason": line})
+        return ev.CallEnded(name, line)
     if line.startswith("+CPIN:"):
-        return Urc("sim", {"code": p.parse_cpin(line)})
+        return ev.SimStatus(name, p.parse_cpin(line))
     if line.startswith("+SIMCARD:") and "NOT" in line:
-        return Urc("sim", {"code": "NOT INSERTED"})
-    return Urc("urc", {"line": line if body is None else f"{line}\n{body}"})
+        return ev.SimStatus(name, "NOT INSERTED")
+    return ev.UnsolicitedLine(name, line if body is None else f"{line}\n{body}")

@@ -1,4 +1,4 @@
-"""Voice and USSD primitives on one modem: dial, answer, hang up, DTMF, call list, call audio switch, USSD."""
+"""Voice and USSD primitives on one modem: dial, answer, hang up, hold, deflect, DTMF, call list, audio switch, USSD."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 import threading
 
 from ..errors import ModemCommandError, ModemError, ModemTimeout
+from ..numbers import is_dialable
 from . import parsers as p
 from .health import BringUp
 from .link import Link
@@ -15,7 +16,6 @@ from .parsers import CallInfo
 
 log = logging.getLogger(__name__)
 
-_NUMBER = re.compile(r"^\+?[0-9*#]{1,40}$")
 _USSD = re.compile(r"^[0-9*#+]{1,160}$")
 
 
@@ -37,7 +37,7 @@ class VoiceOps:
 
     def dial(self, number: str) -> None:
         """ATD<number>; (a voice call). Returns once the modem accepted it; BUSY/NO CARRIER raise ModemCommandError."""
-        if not _NUMBER.match(number):
+        if not is_dialable(number):
             raise ModemError(f"not a dialable number: {number!r}")
         self._best_effort(self.bring_up.vendor.audio_before_call)
         self._cmd(f"ATD{number};", call_results=True)
@@ -54,6 +54,20 @@ class VoiceOps:
     def hangup(self) -> None:
         self._cmd(self.bring_up.vendor.hangup)
         self._best_effort(self.bring_up.vendor.audio_off)
+
+    def hold(self) -> None:
+        """Put the active call on hold (AT+CHLD=2, 27.007 7.13); a network or modem that refuses raises."""
+        self._cmd("AT+CHLD=2")
+
+    def retrieve(self) -> None:
+        """Take the held call back (AT+CHLD=2 with only a held call: it swaps the held one in)."""
+        self._cmd("AT+CHLD=2")
+
+    def deflect(self, number: str) -> None:
+        """Send the ringing incoming call to `number` (call deflection, AT+CTFR, 27.007 7.14)."""
+        if not is_dialable(number):
+            raise ModemError(f"not a dialable number: {number!r}")
+        self._cmd(f'AT+CTFR="{number}"')
 
     def send_dtmf(self, keys: str) -> None:
         bad = [k for k in keys if k.upper() not in p.DTMF_KEYS]

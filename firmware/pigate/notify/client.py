@@ -20,6 +20,7 @@ from pigate.errors import NotifyError
 from pigate.notify.http import ConnectFailed, HttpClient, HttpResponse
 from pigate.notify.policy import AddressPolicy, ResolveFailed, Resolver
 from pigate.notify.signing import signature_headers
+from pigate.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ class Notifier:
                 if response.status not in RETRY_STATUSES or attempt == attempts:
                     raise error
                 log.warning("notify %s: %s; retry %d of %d", url, error, attempt, attempts - 1)
-            self.sleep(self.config.backoff * 2 ** (attempt - 1))
+            self.sleep(RetryPolicy(attempts=attempts, base=self.config.backoff).delay(attempt))
         raise AssertionError("unreachable")  # the loop always returns or raises
 
     def _headers_for(self, fields: Mapping[str, str]) -> Callable[[str, str, bytes], dict[str, str]]:

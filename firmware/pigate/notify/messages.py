@@ -7,6 +7,7 @@ examples of ozeki-http-api-notifications.txt; where its parameter table names a 
 
 from __future__ import annotations
 
+from pigate.callstates import CALL_STATES, ROUTING_STATES
 from pigate.errors import STATUS_CODES, status_message
 
 # The notification names, as sent in NotificationName.
@@ -21,8 +22,6 @@ DTMF_ENTERED = "DtmfEntered"
 GOTO = "GoTo"
 ERROR = "Error"
 
-CALL_STATES = ("Ringing", "InCall", "Hold", "Transferred", "Busy", "Cancelled", "Error", "Completed")
-ROUTING_STATES = ("Calling", "NoAnswer", "Busy", "NotFound", "Error")
 
 
 def flag(value: bool) -> str:

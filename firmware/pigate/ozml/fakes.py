@@ -59,6 +59,11 @@ class FakeKeypad:
     def close(self) -> None:
         self._closed = True
 
+    def push(self, key: str) -> None:
+        """A key from the far end, now (a trunk's digit event): pending until the script reads it."""
+        if not self._closed:
+            self._pending.append(key)
+
     def prompt_started(self, text: str) -> None:
         """Schedule the presses waiting for a prompt containing `text` (each fires once)."""
         for press in [p for p in self._on_prompt if p.during and p.during in text]:
@@ -109,7 +114,7 @@ class FakeKeypad:
 
 
 class FakeLeg:
-    """A Leg that records every action as (virtual time, action, argument) in `log`.
+    """A CallLeg that records every action as (virtual time, action, argument) in `log`.
 
     `transfers` maps a target to whether a blind transfer there succeeds (default: it does);
     `hangup_at` makes the caller hang up at that virtual time; `recording` is what Record returns.
@@ -167,6 +172,16 @@ class FakeLeg:
 
     def _end(self, state: str) -> None:
         self._state = state
+        self.keypad.close()
+
+    # -- the CallLeg interface (what the call service drives) -------------------------------------
+    def connected(self) -> None:
+        self._note("connected")
+        self._state = IN_CALL
+
+    def close(self) -> None:
+        if not self.keypad.closed:
+            self._note("closed")
         self.keypad.close()
 
     # -- the Leg interface ------------------------------------------------------------------------

@@ -8,11 +8,14 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Protocol, runtime_checkable
 
-# Ozeki's call states (docs/calls.md): three live ones, and five a call ends in. Completed only ever follows
-# InCall/Hold (the call was connected); a call that never connected ends Busy, Cancelled or Error.
-RINGING, IN_CALL, HOLD = "Ringing", "InCall", "Hold"
-TRANSFERRED, COMPLETED, BUSY, CANCELLED, ERROR = "Transferred", "Completed", "Busy", "Cancelled", "Error"
-ENDED = frozenset({TRANSFERRED, COMPLETED, BUSY, CANCELLED, ERROR})
+# A leg in one of ENDED is no longer the script's to drive (the states' one table is pigate.callstates).
+# Completed only ever follows InCall/Hold (the call was connected); one that never connected ends Busy,
+# Cancelled or Error (docs/calls.md).
+from pigate.callstates import BUSY, CANCELLED, COMPLETED, ENDED, ERROR, HOLD, IN_CALL, RINGING, TRANSFERRED
+
+__all__ = ["BUSY", "CANCELLED", "COMPLETED", "ENDED", "ERROR", "HOLD", "IN_CALL", "RINGING", "TRANSFERRED",
+           "RecordingResult", "Keypad", "Leg",
+           "DrivenKeypad", "CallLeg", "KeyBuffer"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,35 @@ class Leg(Protocol):
 
     def forward(self, destination: str) -> None:
         """Send a still-ringing call to `destination`."""
+
+
+@runtime_checkable
+class DrivenKeypad(Keypad, Protocol):
+    """A Keypad as telephony drives it: keys come in from the far end, and the end of the call closes it."""
+
+    def push(self, key: str) -> None:
+        """The far end pressed `key` (called on the telephony's thread)."""
+
+    def close(self) -> None:
+        """The call is over: wake every waiter; every later wait returns at once."""
+
+
+@runtime_checkable
+class CallLeg(Leg, Protocol):
+    """A Leg as a trunk hands it to the call service: the script's Leg plus what the service drives it with.
+
+    The service pushes the far end's keys into `keypad`, calls `connected()` once an outgoing call is answered
+    (the leg starts its audio), and `close()` once the call is over, whoever ended it (audio stopped, every
+    wait on the keypad woken). Call-state bookkeeping is the service's: a trunk's leg only does the telephony.
+    """
+
+    keypad: DrivenKeypad
+
+    def connected(self) -> None:
+        """The far end answered an outgoing call."""
+
+    def close(self) -> None:
+        """The call is over: release its audio and wake the keypad's waiters. Safe to call twice."""
 
 
 class KeyBuffer:

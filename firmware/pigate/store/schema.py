@@ -31,7 +31,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
     (
         2,
-        # SMS (services/sms.py): outbox with per-part submission state, inbox with reassembly, webhook queue.
+        # SMS (sms/): outbox with per-part submission state, inbox with reassembly, webhook queue.
         """
         CREATE TABLE sms_out (
             id TEXT PRIMARY KEY,
@@ -123,7 +123,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
     (
         3,
-        # Calls (services/calls.py): the API extension of each call, how it ended (CallerHangUp, Busy, ...)
+        # Calls (calls/): the API extension of each call, how it ended (CallerHangUp, Busy, ...)
         # beside its final call state, when it ended; and each recording's format.
         """
         ALTER TABLE call_history ADD COLUMN api_extension TEXT NOT NULL DEFAULT '';

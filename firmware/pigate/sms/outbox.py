@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 from pigate.errors import ModemCommandError, ModemError
-from pigate.services import _smscodec as codec
-from pigate.services._loop import WakeableLoop
+from . import codec
+from pigate.retry import RetryPolicy
+from pigate.workers import WakeableLoop
 from pigate.store.sms import Claim, OutboundHook, SmsStore
 
 log = logging.getLogger(__name__)
@@ -50,16 +51,6 @@ class Line:
     number: str
     modem: SmsModem
     pacing: float = 0.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 5
-    base: float = 5.0
-    cap: float = 600.0
-
-    def delay(self, attempts: int) -> float:
-        return min(self.cap, self.base * 2 ** max(0, attempts - 1))
 
 
 Task = Callable[[], None]
@@ -171,7 +162,7 @@ class LineWorker:
 
     def _temporary(self, claim: Claim, reason: str, *, chain_broken: bool, count: bool) -> None:
         now = self._clock()
-        if count and claim.attempts >= self._retry.max_attempts:
+        if count and self._retry.exhausted(claim.attempts):
             self._store.mark_failed(claim, reason=f"gave up after {claim.attempts} attempts: {reason}", now=now,
                                     hook=self._hook, chain_broken=chain_broken, line=self.line.name)
             return

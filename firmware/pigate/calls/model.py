@@ -7,18 +7,23 @@ import string
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from pigate.modem.parsers import CallInfo
-from pigate.ozml.leg import BUSY, CANCELLED, ENDED, ERROR, HOLD, IN_CALL, RINGING
-
-FINAL_STATES = ENDED
-LIVE_STATES = (RINGING, IN_CALL, HOLD)
+from pigate.callstates import (BUSY, CALLEE_HUNG_UP, CALLER_HANG_UP, CANCELLED, COMPLETED, ENDED, ERROR, FAILED,
+                               NO_ANSWER, REJECTED, RINGING)
 
 INBOUND, OUTBOUND = "Inbound", "Outbound"
 DIRECTIONS = ("Internal", "External", INBOUND, OUTBOUND)
 
-# How a call ended, as ListCallHistory's State says it (Ozeki's names where it has them).
-CALLER_HANG_UP, CALLEE_HUNG_UP, TRANSFER_COMPLETED = "CallerHangUp", "CalleeHungUp", "TransferCompleted"
-REJECTED, NO_ANSWER, FAILED = "Rejected", "NoAnswer", "Failed"
+# Why a trunk says a call ended (trunks' Ended events and DialFailed): the words every trunk maps its own to.
+END_HANGUP = "hangup"          # the far end hung up (ringing in: the caller gave up)
+END_BUSY = "busy"
+END_NO_ANSWER = "no-answer"    # the far end (or its network) gave up ringing
+END_REJECTED = "rejected"      # refused before an answer
+END_FAILED = "failed"          # anything else: no dial tone, a network or trunk error
+END_LINE_DOWN = "line-down"    # the line or account went away under the call
+END_REASONS = (END_HANGUP, END_BUSY, END_NO_ANSWER, END_REJECTED, END_FAILED, END_LINE_DOWN)
+
+# (state, history result) of an outgoing call the far end ended before it was answered, by reason.
+_BEFORE_ANSWER = {END_BUSY: (BUSY, BUSY), END_NO_ANSWER: (CANCELLED, NO_ANSWER), END_REJECTED: (ERROR, REJECTED)}
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 5
@@ -37,18 +42,40 @@ def new_call_id(taken: Callable[[str], bool], *, choice: Callable[[str], str] = 
 
 
 def outcome_before_answer(reason: str) -> tuple[str, str]:
-    """(call state, history result) for an outgoing call the network ended before it was answered (pure).
+    """(call state, history result) for an outgoing call that ended, or could not be placed, before an answer."""
+    return _BEFORE_ANSWER.get(reason, (ERROR, FAILED))
 
-    `reason` is the modem's final word: BUSY, NO ANSWER, NO CARRIER (rejected or unreachable), NO DIALTONE.
-    """
-    reason = reason.upper()
-    if reason == "BUSY":
-        return BUSY, BUSY
-    if reason == "NO ANSWER":
-        return CANCELLED, NO_ANSWER
-    if reason == "NO CARRIER":
-        return ERROR, REJECTED
-    return ERROR, FAILED
+
+def remote_end(call: "CallRecord", reason: str) -> tuple[str, str]:
+    """(call state, history result) of a call the far end or the network ended, for any trunk (pure)."""
+    if reason == END_LINE_DOWN:
+        return ERROR, FAILED
+    if call.answered is not None:
+        return COMPLETED, call.hangup_result(local=False)
+    if call.direction == INBOUND:
+        return CANCELLED, CANCELLED  # the caller gave up before an answer
+    return outcome_before_answer(reason)
+
+
+LOCAL_ENDS = ("hangup", "reject", "fail")
+
+
+def local_end(call: "CallRecord", how: str = "hangup") -> tuple[str, str]:
+    """(call state, history result) when the gateway ends a call (pure). Completed only for a call that was
+    connected; one still ringing ends Cancelled (hung up), Busy (an incoming call refused: the caller hears
+    busy) or Error (the gateway could not handle it: no URL, the app unreachable, a broken script). A refused
+    or failed incoming call's history result is Rejected; an outgoing one the gateway gave up is Cancelled or
+    Failed. See docs/calls.md."""
+    if how not in LOCAL_ENDS:
+        raise ValueError(f"a local end is one of {LOCAL_ENDS}, not {how!r}")
+    if call.state != RINGING:
+        return COMPLETED, call.hangup_result(local=True)
+    inbound = call.direction == INBOUND
+    if how == "reject":
+        return (BUSY, REJECTED) if inbound else (CANCELLED, CANCELLED)
+    if how == "fail":
+        return ERROR, REJECTED if inbound else FAILED
+    return CANCELLED, REJECTED if inbound else CANCELLED
 
 
 def connect_failure_state(result: str) -> str:
@@ -86,7 +113,7 @@ class CallRecord:
 
     @property
     def live(self) -> bool:
-        return self.state not in FINAL_STATES
+        return self.state not in ENDED
 
     @property
     def caller(self) -> str:
@@ -124,48 +151,11 @@ class CallObserver(Protocol):
         """The call is over (`local`: the gateway ended it)."""
 
 
-class VoiceModem(Protocol):
-    """The modem operations a GSM leg uses (pigate.modem.Modem)."""
-
-    def answer(self) -> None: ...
-
-    def hangup(self) -> None: ...
-
-    def send_dtmf(self, keys: str) -> None: ...
-
-    def start_audio(self) -> None: ...
-
-    def command(self, cmd: str, timeout: float | None = None) -> list[str]: ...
-
-
-class CallModem(VoiceModem, Protocol):
-    """The modem operations the call service uses beyond a leg's (pigate.modem.Modem)."""
-
-    @property
-    def state(self) -> str: ...
-
-    def dial(self, number: str) -> None: ...
-
-    def list_calls(self) -> list[CallInfo]: ...
-
-
-@dataclass(frozen=True)
-class CallLine:
-    """A GSM line as the call service sees it: its name, the SIM's number, its modem and its PCM audio port."""
-
-    name: str
-    number: str
-    modem: CallModem
-    audio_port: str | None = None
-
-
 @dataclass(frozen=True)
 class CallSettings:
     default_ring_time: int = 120
     max_ring_time: int = 600
-    answer_poll: float = 1.0          # AT+CLCC polling while dialing, for modems without +CLCC URCs
-    reason_wait: float = 0.5          # how long a dropped call may take to say why (BUSY, NO ANSWER)
-    ring_quiet: float = 1.5           # after the gateway ends a call, RINGs not yet confirmed ended are stale
+    answer_poll: float = 1.0          # how often a dialing call asks its trunk to poll (trunk.poll)
     max_record_seconds: float = 600.0
     stop_timeout: float = 5.0
 

@@ -8,8 +8,8 @@ import time
 from typing import Callable
 
 from pigate.errors import ModemCommandError
-from pigate.services import _smscodec as codec
-from pigate.services._outbox import Line
+from . import codec
+from .outbox import Line
 from pigate.store.sms import InboundHook, IncomingPart, SmsStore
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""A GSM call's PCM audio port: one paced thread writes 320-byte frames every 20 ms and hands what it reads on.
+"""A call's PCM audio port: one paced thread writes 320-byte frames every 20 ms and hands what it reads on.
 
 The modem's USB audio port (SIM7600 AT+CPCMREG, EC25 AT+QPCMV) carries 8 kHz s16le mono in both
 directions and expects a continuous stream from the host: when nothing is being played the pump sends
@@ -39,12 +39,13 @@ class AudioPort(Protocol):
     def close(self) -> None: ...
 
 
-def open_serial_audio(path: str) -> AudioPort:
-    """The PCM port through pyserial; a short write timeout so a modem that stops reading costs a frame, not a stall."""
+def open_audio(url: str) -> AudioPort:
+    """The PCM port by pyserial URL, like the AT port (a device, a pty, a udev by-id name or any pyserial URL);
+    a short write timeout so a modem that stops reading costs a frame, not a stall."""
     try:
-        return serial.Serial(port=path, baudrate=921600, timeout=0, write_timeout=0.05)
-    except (serial.SerialException, OSError) as exc:
-        raise PortGone(f"cannot open audio port {path}: {exc}") from exc
+        return serial.serial_for_url(url, baudrate=921600, timeout=0, write_timeout=0.05)
+    except (serial.SerialException, OSError, ValueError) as exc:
+        raise PortGone(f"cannot open audio port {url}: {exc}") from exc
 
 
 class Playback:
@@ -82,9 +83,9 @@ Sink = Callable[[bytes], None]
 class PcmPump:
     """Streams one call's audio while the call is up: start() when it connects, stop() when it ends."""
 
-    def __init__(self, *, path: str, name: str, opener: Callable[[str], AudioPort] = open_serial_audio,
+    def __init__(self, *, url: str, name: str, opener: Callable[[str], AudioPort] = open_audio,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.path, self.name = path, name
+        self.url, self.name = url, name
         self._opener, self._clock = opener, clock
         self._queue: collections.deque[Playback] = collections.deque()
         self._lock = threading.Lock()   # the queue and the sink
@@ -108,7 +109,7 @@ class PcmPump:
         with self._life:
             if self._thread is not None or self._stop.is_set():
                 return
-            self._port = self._opener(self.path)
+            self._port = self._opener(self.url)
             thread = threading.Thread(target=self._run, name=f"pcm-{self.name}", daemon=True)
             thread.start()
             self._thread = thread
@@ -175,7 +176,7 @@ class PcmPump:
                 elif delay < -0.2:
                     deadline = self._clock()  # the machine stalled: resync rather than burst frames
         except (OSError, serial.SerialException) as exc:
-            log.warning("%s: audio port %s failed: %s", self.name, self.path, exc)
+            log.warning("%s: audio port %s failed: %s", self.name, self.url, exc)
         finally:
             with self._lock:
                 pending, self._queue = list(self._queue), collections.deque()

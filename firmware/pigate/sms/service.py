@@ -1,8 +1,8 @@
 """The SMS service's public face: accept messages durably, send them on free lines, match delivery reports,
 receive and reassemble, notify apps, answer USSD, and report the state of messages and lines.
 
-Threads: one worker per GSM line (`_outbox.LineWorker`: submissions and that line's receive tasks), one for
-notifications and timers (`_smshooks.HookWorker`). Event-bus handlers only hand work to those threads.
+Threads: one worker per GSM line (`outbox.LineWorker`: submissions and that line's receive tasks), one for
+notifications and timers (`hooks.HookWorker`). Event-bus handlers only hand work to those threads.
 
 Crash rule (the README's "What accepted means for an SMS"): a part left `submitting` by a crash, or whose
 AT+CMGS timed out after the PDU was written, is *in doubt* and is never resent blindly. It is settled by the
@@ -19,15 +19,19 @@ import time
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from pigate import errors
-from pigate.config import ApiExtension, Config, SmsConfig
-from pigate.events import Event, EventBus
+from pigate import routing as routes
+from pigate.config import ApiExtension, Config, NotificationsConfig, SmsConfig
+from pigate.events import EventBus
+from pigate.modem import events as ev
 from pigate.notify import messages
-from pigate.services import _smscodec as codec
-from pigate.services._inbox import Receiver, join_parts
-from pigate.services._outbox import READY_STATES, Line, LineWorker, RetryPolicy
-from pigate.services._reports import ReportMatcher
-from pigate.services._smshooks import HookPolicy, HookWorker, Poster
-from pigate.services.scripts import DetachedScript
+from pigate.retry import RetryPolicy
+from pigate.routing import Routing
+from . import codec
+from .inbox import Receiver, join_parts
+from .outbox import READY_STATES, Line, LineWorker
+from .reports import ReportMatcher
+from .hooks import HookWorker, Poster
+from .answers import DetachedScript
 from pigate.store import Database
 from pigate.store.sms import (Hook, InboundSms, NewSms, OutboundPart, OutboundSms, Pdu, SmsStore)
 
@@ -36,7 +40,7 @@ log = logging.getLogger(__name__)
 __all__ = ["SmsService", "Line", "OutboundSms", "OutboundPart", "InboundSms", "from_config"]
 
 
-# The OzML an app answers IncomingSMS or SMSDeliveryReport with goes here (services.scripts.DetachedScripts).
+# The OzML an app answers IncomingSMS or SMSDeliveryReport with goes here (sms/answers.py: DetachedScripts).
 AnswerHandler = Callable[[DetachedScript], None]
 
 
@@ -48,9 +52,9 @@ class SmsService:
         self.store, self.settings, self._bus, self._clock = store, settings, bus, clock
         self._lines = {line.name: line for line in lines}
         self._extensions = {e.id: e for e in extensions}
-        self._default_incoming_url = incoming_sms_url
+        self._routing = Routing(extensions=extensions, defaults=NotificationsConfig(incoming_sms_url=incoming_sms_url))
         self._answer = answer_handler
-        retry = RetryPolicy(settings.max_attempts, settings.retry_base, settings.retry_cap)
+        retry = RetryPolicy(attempts=settings.max_attempts, base=settings.retry_base, cap=settings.retry_cap)
         self._workers = {name: LineWorker(line=line, store=store, retry=retry, hook=self._outbound_hook, clock=clock)
                          for name, line in self._lines.items()}
         self._receivers = {name: Receiver(line=line, store=store, route=self._route, hook=self._inbound_hook,
@@ -60,8 +64,8 @@ class SmsService:
                                              hook=self._outbound_hook, clock=clock)
                          for name, line in self._lines.items()}
         self._hooks = HookWorker(store=store, poster=poster,
-                                 policy=HookPolicy(settings.hook_attempts, settings.hook_backoff,
-                                                   settings.hook_backoff_cap),
+                                 policy=RetryPolicy(attempts=settings.hook_attempts, base=settings.hook_backoff,
+                                                    cap=settings.hook_backoff_cap),
                                  on_answer=self._on_hook_answer, upkeep=self._upkeep, clock=clock)
         self._unsubscribe: list[Callable[[], None]] = []
         self._next_sweep = clock() + settings.sweep_interval
@@ -72,8 +76,8 @@ class SmsService:
         doubt = self.store.in_doubt_at_start(now=self._clock())
         if doubt:
             log.warning("%d SMS part(s) were being submitted when the daemon stopped; they are in doubt", doubt)
-        for topic, handler in (("modem.sms", self._on_sms_event), ("modem.state", self._on_state)):
-            self._unsubscribe.append(self._bus.subscribe(topic, handler))
+        for key, handler in ((ev.MODEM_SMS, self._on_sms_event), (ev.StateChanged, self._on_state)):
+            self._unsubscribe.append(self._bus.subscribe(key, handler))
         for name, worker in self._workers.items():
             worker.start()
             # A line not up yet is swept by _on_state when it comes up (subscribed above, so none is missed).
@@ -189,32 +193,29 @@ class SmsService:
 
     # ---- events (on the bus's dispatcher thread: hand over, never block) -------------------------
 
-    def _on_sms_event(self, event: Event) -> None:
-        d = event.data
-        name = d.get("name")
+    def _on_sms_event(self, event: ev.ModemEvent) -> None:
+        name = event.name
         worker = self._workers.get(name)
         if worker is None:
             return
-        topic = event.topic
-        if topic == "modem.sms.stored":
-            worker.post(lambda: self._receivers[name].on_stored(d["storage"], d["index"]))
-        elif topic == "modem.sms.deliver":
-            worker.post(lambda: self._receivers[name].on_deliver(d["pdu_hex"], bool(d.get("needs_ack"))))
-        elif topic == "modem.sms.status_report":
-            worker.post(lambda: self._reports[name].on_report(d["pdu_hex"], bool(d.get("needs_ack"))))
-        elif topic == "modem.sms.status_report_stored":
-            worker.post(lambda: self._reports[name].on_report_stored(d["storage"], d["index"]))
-        elif topic == "modem.sms.late_submit":
-            if self.store.settle_late_answer(name, int(d["reference"]), now=self._clock(), hook=self._outbound_hook):
+        if isinstance(event, ev.SmsStored):
+            worker.post(lambda: self._receivers[name].on_stored(event.storage, event.index))
+        elif isinstance(event, ev.SmsDelivered):
+            worker.post(lambda: self._receivers[name].on_deliver(event.pdu_hex, event.needs_ack))
+        elif isinstance(event, ev.StatusReport):
+            worker.post(lambda: self._reports[name].on_report(event.pdu_hex, event.needs_ack))
+        elif isinstance(event, ev.StatusReportStored):
+            worker.post(lambda: self._reports[name].on_report_stored(event.storage, event.index))
+        elif isinstance(event, ev.LateSubmit):
+            if self.store.settle_late_answer(name, event.reference, now=self._clock(), hook=self._outbound_hook):
                 log.info("%s: a late +CMGS settled an SMS part in doubt", name)
 
-    def _on_state(self, event: Event) -> None:
-        name, state = event.data.get("name"), event.data.get("state")
-        worker = self._workers.get(name)
+    def _on_state(self, event: ev.StateChanged) -> None:
+        worker = self._workers.get(event.name)
         if worker is None:
             return
-        if state in READY_STATES and event.data.get("previous") not in READY_STATES:
-            worker.post(self._receivers[name].sweep)  # what arrived while the line was away
+        if event.state in READY_STATES and event.previous not in READY_STATES:
+            worker.post(self._receivers[event.name].sweep)  # what arrived while the line was away
         worker.wake()
 
     def _report_from_storage(self, name: str) -> Callable[[str], None]:
@@ -224,10 +225,7 @@ class SmsService:
 
     def _route(self, line: str) -> tuple[str, str]:
         """The API extension an SMS arriving on `line` belongs to, and the line's number (its Recipient)."""
-        exts = list(self._extensions.values())
-        ext = (next((e for e in exts if line in e.lines), None) or next((e for e in exts if not e.lines), None)
-               or (exts[0] if exts else None))
-        return (ext.id if ext else ""), self._lines[line].number
+        return self._routing.extension_for_line(line), self._lines[line].number
 
     def _outbound_hook(self, msg: OutboundSms) -> tuple[str, str, dict[str, str]] | None:
         if not msg.report_url:
@@ -238,8 +236,7 @@ class SmsService:
         return messages.SMS_DELIVERY_REPORT, msg.report_url, fields
 
     def _inbound_hook(self, msg: InboundSms) -> tuple[str, str, dict[str, str]] | None:
-        ext = self._extensions.get(msg.api_extension)
-        url = (ext.incoming_sms_url if ext else "") or self._default_incoming_url
+        url = self._routing.url(routes.INCOMING_SMS, msg.api_extension)
         if not url:
             return None  # no app configured: ReceiveMessage polling is the way in
         fields = messages.incoming_sms(sender=msg.sender, recipient=msg.recipient, id=msg.id,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Callable, Mapping, Protocol
 
 from pigate.errors import ApiError, NotifyError
 from pigate.notify import BadUrl, ForbiddenTarget
-from pigate.services._loop import WakeableLoop
+from pigate.retry import RetryPolicy
+from pigate.workers import WakeableLoop
 from pigate.store.sms import Hook, SmsStore
 
 log = logging.getLogger(__name__)
@@ -20,16 +20,6 @@ class Poster(Protocol):
     """pigate.notify.Notifier: post form fields, return the answer's text; raises NotifyError."""
 
     def post(self, url: str, fields: Mapping[str, str]) -> str: ...
-
-
-@dataclass(frozen=True)
-class HookPolicy:
-    attempts: int = 10
-    base: float = 5.0
-    cap: float = 3600.0
-
-    def delay(self, attempts: int) -> float:
-        return min(self.cap, self.base * 2 ** max(0, attempts - 1))
 
 
 def _permanent(exc: Exception) -> bool:
@@ -43,7 +33,7 @@ def _permanent(exc: Exception) -> bool:
 class HookWorker:
     """One thread. `upkeep(now)` runs before each round and returns when it next wants to run."""
 
-    def __init__(self, *, store: SmsStore, poster: Poster | None, policy: HookPolicy,
+    def __init__(self, *, store: SmsStore, poster: Poster | None, policy: RetryPolicy,
                  on_answer: Callable[[Hook, str], None], upkeep: Callable[[float], float | None],
                  clock: Callable[[], float] = time.time) -> None:
         self._store, self._poster, self._policy = store, poster, policy
@@ -78,7 +68,7 @@ class HookWorker:
             answer = self._poster.post(hook.url, hook.fields)
         except (NotifyError, ApiError) as exc:
             tries = hook.attempts + 1
-            if _permanent(exc) or tries >= self._policy.attempts:
+            if _permanent(exc) or self._policy.exhausted(tries):
                 log.warning("%s %s to %s failed for good: %s", hook.kind, hook.subject, hook.url, exc)
                 self._store.hook_failed(hook.id, error=str(exc))
             else:

@@ -1,33 +1,38 @@
-"""The registry of live calls: by id and by line, their state transitions under one lock, and stale-RING quiet times."""
+"""The registry of live calls: by id, by line and by trunk channel, and their state transitions under one lock."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Hashable
 
+from pigate.callstates import IN_CALL
 from pigate.errors import CallNotFound
-from pigate.ozml.leg import IN_CALL
-from pigate.services._callmodel import CallRecord
+
+from .model import CallRecord
 
 if TYPE_CHECKING:
     from pigate.ozml.runner import Runner
-    from pigate.services._callworkers import TaskQueue
-    from pigate.services._gsmleg import GsmLeg
+    from pigate.workers import TaskQueue
+
+    from .leg import ServiceLeg
+    from .trunks.contract import Trunk
+
+# A call's key among the trunks' events: (the trunk, its channel).
+ChannelKey = tuple[Hashable, str]
 
 
 @dataclass
 class LiveCall:
-    """A call that is up (or ringing) and what runs it. `line` is the CallLine it uses."""
+    """A call that is up (or ringing) and what runs it: its trunk, the trunk's channel and the leg over it."""
 
     record: CallRecord
-    line: object
-    leg: "GsmLeg"
+    trunk: "Trunk"
+    channel: str
+    leg: "ServiceLeg"
     runner: "Runner | None" = None
-    progress: threading.Event = field(default_factory=threading.Event)  # answered, dropped or ended
+    progress: threading.Event = field(default_factory=threading.Event)  # answered or ended
     control: "TaskQueue | None" = None   # third-party work on this call, in order
-    saw_clcc: bool = False               # the modem reports call states by itself (no polling needed)
-    disconnected: bool = False
     reported: bool = False               # its failure was already the Call command's 402: no Error notification
     url: str = ""
     response_ozml: str | None = None
@@ -37,18 +42,18 @@ class LiveCall:
 class CallRegistry:
     """Thread-safe: the event dispatcher, session threads and HTTP threads all go through here."""
 
-    def __init__(self, *, monotonic: Callable[[], float], ring_quiet: float) -> None:
+    def __init__(self, *, monotonic: Callable[[], float]) -> None:
         self._monotonic = monotonic
-        self._ring_quiet = ring_quiet
         self.lock = threading.RLock()
         self._by_id: dict[str, LiveCall] = {}
         self._by_line: dict[str, LiveCall] = {}
-        self._quiet_until: dict[str, float] = {}
+        self._by_channel: dict[ChannelKey, LiveCall] = {}
 
     def add(self, live: LiveCall) -> None:
         with self.lock:
             self._by_id[live.record.id] = live
             self._by_line[live.record.line] = live
+            self._by_channel[(live.trunk, live.channel)] = live
 
     def has(self, call_id: str) -> bool:
         with self.lock:
@@ -66,9 +71,9 @@ class CallRegistry:
         with self.lock:
             return self._by_id.get(call_id)
 
-    def on_line(self, line: str) -> LiveCall | None:
+    def on_channel(self, trunk: "Trunk", channel: str) -> LiveCall | None:
         with self.lock:
-            return self._by_line.get(line)
+            return self._by_channel.get((trunk, channel))
 
     def busy(self, line: str) -> bool:
         with self.lock:
@@ -77,17 +82,6 @@ class CallRegistry:
     def all(self) -> list[LiveCall]:
         with self.lock:
             return list(self._by_id.values())
-
-    # -- stale RINGs ------------------------------------------------------------------------------
-    def quiet(self, line: str) -> bool:
-        """True while RINGs on `line` may be leftovers of a call the gateway just ended."""
-        with self.lock:
-            return self._monotonic() < self._quiet_until.get(line, 0.0)
-
-    def confirmed_end(self, line: str) -> None:
-        """The modem reported the end of the call on `line`: any RING after this is a new call."""
-        with self.lock:
-            self._quiet_until.pop(line, None)
 
     # -- transitions ------------------------------------------------------------------------------
     def change(self, call: CallRecord, state: str) -> CallRecord | None:
@@ -108,9 +102,9 @@ class CallRegistry:
                 return None
             rec.state, rec.result, rec.ended = state, result, self._monotonic()
             rec.hung_up_locally = local
-            if local:
-                self._quiet_until[rec.line] = rec.ended + self._ring_quiet
             self._by_id.pop(rec.id, None)
             if self._by_line.get(rec.line) is live:
                 del self._by_line[rec.line]
+            if self._by_channel.get((live.trunk, live.channel)) is live:
+                del self._by_channel[(live.trunk, live.channel)]
             return rec.snapshot()

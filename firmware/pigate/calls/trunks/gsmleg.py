@@ -1,4 +1,4 @@
-"""GsmLeg: the OzML Leg of one call on a GSM modem (AT commands for control, the PCM port for audio).
+"""GsmLeg: the CallLeg of one call on a GSM line (the modem's voice operations for control, its PCM port for audio).
 
 Decisions where GSM differs from a PBX:
 - Hold tries the network's call hold (AT+CHLD=2); a modem or network that refuses it gets a local hold:
@@ -10,102 +10,120 @@ Decisions where GSM differs from a PBX:
   and Record reports failure.
 - Record writes WAV (MP3 when asked for and sox can encode it); RecordPath is ignored: recordings always go
   to the data directory's recordings folder, served read-only at /HttpRecordings/.
+
+States, history and notifications are the call service's (calls/leg.py wraps this leg); this one only tracks what
+its telephony needs: whether the call was answered (deflection is for ringing calls, audio for answered ones),
+whether it is over, and which hold it used.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
-from pigate.errors import CallConnectFailed, InappropriateCommand, MediaError, ModemError
-from pigate.media import MediaLibrary, Tts, beep_pcm
-from pigate.media.audio import wav_to_pcm8k
-from pigate.ozml.leg import COMPLETED, HOLD, IN_CALL, RINGING, TRANSFERRED, KeyBuffer, RecordingResult
-from pigate.services._callmodel import (BUSY, CANCELLED, ERROR, FAILED, INBOUND, REJECTED, CallObserver, CallRecord,
-                                        VoiceModem)
-from pigate.services._gsmaudio import PcmPump
-from pigate.services._recording import Capture, RecordingShelf
+from pigate.callstates import ERROR, NOT_FOUND
+from pigate.errors import CallConnectFailed, CallerGone, InappropriateCommand, ModemError
+from pigate.media import beep_pcm
+from pigate.numbers import is_dialable
+from pigate.ozml.leg import COMPLETED, HOLD, IN_CALL, RINGING, KeyBuffer, RecordingResult
+
+from ..media import LegMedia
+from ..recording import Capture
 
 log = logging.getLogger(__name__)
 
 TICK = 0.02
-_NUMBER = re.compile(r"^\+?[0-9*#]{1,40}$")
 
 
-@dataclass(kw_only=True)
-class LegMedia:
-    """What legs play and record with; shared by every leg of the service."""
+class VoiceModem(Protocol):
+    """The modem operations a GSM leg uses (the GSM trunk hands in its line's modem driver)."""
 
-    tts: Tts | None
-    library: MediaLibrary | None
-    shelf: RecordingShelf
-    max_record_seconds: float = 600.0
+    def answer(self) -> None: ...
 
-    def speech(self, text: str, *, language: str | None, voice: str | None) -> bytes:
-        if self.tts is None:
-            raise MediaError("text to speech is not configured")
-        return wav_to_pcm8k(self.tts.synth(text, language=language, voice=voice).read_bytes())
+    def hangup(self) -> None: ...
 
-    def file(self, source: str) -> bytes:
-        if self.library is None:
-            raise MediaError("no content folder is configured for Play")
-        return self.library.pcm8k(source)
+    def hold(self) -> None: ...
+
+    def retrieve(self) -> None: ...
+
+    def deflect(self, number: str) -> None: ...
+
+    def send_dtmf(self, keys: str) -> None: ...
+
+    def start_audio(self) -> None: ...
+
+    def list_calls(self) -> list: ...
+
+
+class AudioPump(Protocol):
+    """The call's PCM stream (the driver's PcmPump)."""
+
+    @property
+    def running(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def play(self, pcm: bytes): ...
+
+    def mute(self, muted: bool) -> None: ...
+
+    def capture(self, sink: Callable[[bytes], None] | None) -> None: ...
 
 
 class GsmLeg:
-    """One GSM call as a script drives it. Blocking methods run on the session's (or a worker's) thread."""
+    """One GSM call's telephony. Blocking methods run on the session's (or a control queue's) thread."""
 
-    def __init__(self, *, call: CallRecord, observer: CallObserver, modem: VoiceModem, pump: PcmPump | None,
-                 media: LegMedia, keypad: KeyBuffer | None = None,
+    def __init__(self, *, call_id: str, caller: str, callee: str, api_extension: str, inbound: bool,
+                 modem: VoiceModem, pump: AudioPump | None, media: LegMedia, keypad: KeyBuffer | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.call = call
-        self._observer = observer
+        self.id, self.caller, self.callee, self.api_extension = call_id, caller, callee, api_extension
+        self._inbound = inbound
         self._modem = modem
         self._pump = pump
         self._media = media
         self.keypad = keypad or KeyBuffer()
         self._monotonic = monotonic
         self._network_hold = False
+        self._held = False
+        self._answered = False
+        self._over = False
         self._audio_lock = threading.Lock()
         self._audio_on = False
 
-    # -- identity ---------------------------------------------------------------------------------
-    @property
-    def id(self) -> str:
-        return self.call.id
-
-    @property
-    def caller(self) -> str:
-        return self.call.source
-
-    @property
-    def callee(self) -> str:
-        return self.call.destination
-
-    @property
-    def api_extension(self) -> str:
-        return self.call.api_extension
-
     @property
     def state(self) -> str:
-        return self.call.state
+        """What this leg's telephony knows (the call's own state is the service's)."""
+        if self._over:
+            return COMPLETED
+        if not self._answered:
+            return RINGING
+        return HOLD if self._held else IN_CALL
+
+    @property
+    def live(self) -> bool:
+        return not self._over
+
+    @property
+    def audio_running(self) -> bool:
+        return self._pump is not None and self._pump.running
 
     # -- driven by the call service ---------------------------------------------------------------
     def connected(self) -> None:
         """The far end answered an outgoing call: switch PCM on where the modem needs it, start the stream."""
+        self._answered = True
         self._ensure_audio()
 
     def _ensure_audio(self) -> None:
         """Audio on for an answered call, once, whichever thread needs it first (its session or a command)."""
         with self._audio_lock:
-            if self._audio_on or not self.call.live or self.call.state == RINGING:
+            if self._audio_on or self._over or not self._answered:
                 return
             self._audio_on = True
-            if self.call.direction != INBOUND:  # ATA switched it on already for incoming calls
+            if not self._inbound:  # ATA switched it on already for incoming calls
                 try:
                     self._modem.start_audio()
                 except ModemError as exc:
@@ -114,6 +132,7 @@ class GsmLeg:
 
     def close(self) -> None:
         """The call is over: stop the audio and wake everything waiting on the keypad."""
+        self._over = True
         if self._pump is not None:
             self._pump.stop()
         self.keypad.close()
@@ -128,28 +147,17 @@ class GsmLeg:
 
     # -- call control -----------------------------------------------------------------------------
     def answer(self) -> None:
-        if self.state != RINGING:
-            return
+        """ATA; CallerGone when the modem has no call left (the caller hung up first), else the ModemError."""
         try:
             self._modem.answer()
         except ModemError as exc:
-            # Mostly the caller hanging up while ATA was on its way: with no call left on the modem, the caller
-            # gave up (Cancelled), whichever of the two the modem reported first; otherwise answering failed.
-            gone = self._no_call_on_modem()
-            log.warning("%s: answering failed (%s): %s", self.id, "caller gone" if gone else "error", exc)
-            if gone:
-                self._observer.leg_ended(self.call, CANCELLED, CANCELLED, local=False)
-            else:
-                self._observer.leg_ended(self.call, ERROR, FAILED, local=True)
-            try:
-                self._modem.hangup()
-            except ModemError as again:
-                log.info("%s: hang-up after a failed answer: %s", self.id, again)
-            return
+            if self._no_call_on_modem():
+                raise CallerGone(str(exc)) from exc
+            raise
+        self._answered = True
         with self._audio_lock:
             self._audio_on = True
             self._start_audio()
-        self._observer.leg_changed(self.call, IN_CALL)
 
     def _no_call_on_modem(self) -> bool:
         try:
@@ -158,59 +166,38 @@ class GsmLeg:
             return False
 
     def hangup(self) -> None:
-        """End the call. One never answered was Cancelled (an incoming one refused: history result Rejected)."""
-        self._end_here((CANCELLED, REJECTED if self.call.direction == INBOUND else CANCELLED))
+        self._modem.hangup()
 
     def reject(self) -> None:
-        """Refuse a ringing incoming call, which the caller hears as busy (Busy, Rejected); on an answered call
-        this hangs up, as the Leg says. ATH does both."""
-        self._end_here((BUSY, REJECTED) if self.call.direction == INBOUND else (CANCELLED, CANCELLED))
+        self._modem.hangup()  # ATH on a ringing call refuses it; on an answered one it hangs up, as the Leg says
 
     def fail(self) -> None:
-        """End a call the gateway could not handle (its script could not be had, or broke): Error if it was
-        never answered; an answered one ends as Completed, like a hang-up."""
-        self._end_here((ERROR, REJECTED if self.call.direction == INBOUND else FAILED))
-
-    def _end_here(self, unanswered: tuple[str, str]) -> None:
-        if not self.call.live:
-            return
-        # Never Completed unless the call was connected: Completed is Ozeki's state for a call that was in call.
-        final = unanswered if self.state == RINGING else (COMPLETED, self.call.hangup_result(local=True))
-        # Recorded as ended first: the modem's own end-of-call lines then find no live call to misread.
-        self._observer.leg_ended(self.call, *final, local=True)
-        try:
-            self._modem.hangup()
-        except ModemError as exc:
-            log.warning("%s: hang-up failed: %s", self.id, exc)
+        self._modem.hangup()  # the telephony is a hang-up; what it means for the call is the service's
 
     def hold(self) -> None:
-        if self.state != IN_CALL:
-            return
         try:
-            self._modem.command("AT+CHLD=2")
+            self._modem.hold()
             self._network_hold = True
         except ModemError as exc:
             log.info("%s: network hold refused (%s); holding locally", self.id, exc)
             self._network_hold = False
+        self._held = True
         if self._pump is not None:
             self._pump.mute(True)
-        self._observer.leg_changed(self.call, HOLD)
 
     def unhold(self) -> None:
-        if self.state != HOLD:
-            return
         if self._network_hold:
             try:
-                self._modem.command("AT+CHLD=2")  # with only a held call this retrieves it
+                self._modem.retrieve()
             except ModemError as exc:
                 log.warning("%s: retrieving the held call failed: %s", self.id, exc)
             self._network_hold = False
+        self._held = False
         if self._pump is not None:
             self._pump.mute(False)
-        self._observer.leg_changed(self.call, IN_CALL)
 
     def blind_transfer(self, target: str, *, transferor_party: str | None = None) -> bool:
-        if self.state != RINGING:
+        if self._answered:
             log.info("%s: blind transfer of an answered GSM call is not supported", self.id)
             return False
         try:
@@ -221,18 +208,17 @@ class GsmLeg:
         return True
 
     def forward(self, destination: str) -> None:
-        if self.state != RINGING:
+        if self._answered:
             raise InappropriateCommand("Forward")
         try:
             self._deflect(destination)
         except ModemError as exc:
-            raise CallConnectFailed(destination, "Error") from exc
+            raise CallConnectFailed(destination, ERROR) from exc
 
     def _deflect(self, target: str) -> None:
-        if not _NUMBER.match(target):
-            raise CallConnectFailed(target, "NotFound")
-        self._modem.command(f'AT+CTFR="{target}"')
-        self._observer.leg_ended(self.call, TRANSFERRED, "TransferCompleted", local=True)
+        if not is_dialable(target):
+            raise CallConnectFailed(target, NOT_FOUND)
+        self._modem.deflect(target)
 
     def send_dtmf(self, keys: str) -> None:
         self._modem.send_dtmf(keys)
@@ -240,13 +226,13 @@ class GsmLeg:
     # -- media ------------------------------------------------------------------------------------
     def speak(self, text: str, *, language: str | None = None, voice: str | None = None,
               interruptible: bool = False) -> bool:
-        if not self.call.live:
+        if not self.live:
             return False
         return self._play_pcm(self._media.speech(text, language=language, voice=voice), interruptible)
 
     def play(self, source: str, *, repeat: bool = False, timeout: float | None = None,
              interruptible: bool = False) -> bool:
-        if not self.call.live:
+        if not self.live:
             return False
         pcm = self._media.file(source)
         if not repeat:
@@ -256,11 +242,11 @@ class GsmLeg:
             left = None if deadline is None else deadline - self._monotonic()
             if left is not None and left <= 0:
                 return True
-            if not self._play_pcm(pcm, interruptible, limit=left) or not self.call.live:
+            if not self._play_pcm(pcm, interruptible, limit=left) or not self.live:
                 return False
 
     def beep(self) -> None:
-        if self.call.live:
+        if self.live:
             self._play_pcm(beep_pcm(), False)
 
     def _play_pcm(self, pcm: bytes, interruptible: bool, *, limit: float | None = None) -> bool:
@@ -293,7 +279,7 @@ class GsmLeg:
     def record(self, *, format: str = "mp3", duration: float | None = None, inactivity: float | None = None,
                finish_digits: str | None = None, path: str | None = None) -> RecordingResult:
         self._ensure_audio()
-        if self._pump is None or not self._pump.running or not self.call.live:
+        if self._pump is None or not self._pump.running or not self.live:
             return RecordingResult(False)
         limit = min(duration or self._media.max_record_seconds, self._media.max_record_seconds)
         capture = Capture()

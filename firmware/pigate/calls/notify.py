@@ -15,11 +15,13 @@ from __future__ import annotations
 import logging
 from typing import Callable, Mapping, Protocol
 
-from pigate.config import ApiExtension, NotificationsConfig
+from pigate import routing as routes
 from pigate.errors import NotifyError, PigateError
 from pigate.notify import messages
-from pigate.services._callmodel import CallRecord
-from pigate.services._callworkers import TaskQueue
+from pigate.routing import Routing
+from pigate.workers import TaskQueue
+
+from .model import CallRecord
 
 log = logging.getLogger(__name__)
 
@@ -35,31 +37,23 @@ ScriptHandler = Callable[[str, str], None]
 
 
 class CallNotifications:
-    def __init__(self, *, poster: Poster | None, extensions: Mapping[str, ApiExtension],
-                 defaults: NotificationsConfig, on_script: ScriptHandler) -> None:
+    def __init__(self, *, poster: Poster | None, routing: Routing, on_script: ScriptHandler) -> None:
         self._poster = poster
-        self._extensions = extensions
-        self._defaults = defaults
+        self._routing = routing
         self._on_script = on_script
         self.queue = TaskQueue(name="calls-notify", idle_exit=True)
 
-    def _ext(self, api_extension: str) -> ApiExtension | None:
-        return self._extensions.get(api_extension)
-
     def incoming_call_url(self, api_extension: str) -> str:
-        ext = self._ext(api_extension)
-        return (ext.incoming_call_url if ext else "") or self._defaults.incoming_call_url
+        return self._routing.url(routes.INCOMING_CALL, api_extension)
 
     def error_url(self, call: CallRecord | None, api_extension: str = "") -> str:
         if call is not None and call.error_url:
             return call.error_url
-        ext = self._ext(call.api_extension if call is not None else api_extension)
-        return (ext.error_url if ext else "") or self._defaults.error_url
+        return self._routing.url(routes.ERROR, call.api_extension if call is not None else api_extension)
 
     def call_changed(self, call: CallRecord) -> None:
         """Queue CallChanged for `call` as it is now (pass a snapshot)."""
-        ext = self._ext(call.api_extension)
-        url = (ext.call_changed_url if ext else "") or self._defaults.call_changed_url
+        url = self._routing.url(routes.CALL_CHANGED, call.api_extension)
         if not url:
             return
         fields = messages.call_changed(call_state=call.state, call_id=call.id, caller=call.source,

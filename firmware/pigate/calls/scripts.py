@@ -9,7 +9,7 @@ from pigate.ozml.leg import Leg
 
 
 class SmsSubmitter(Protocol):
-    """pigate.services.sms.SmsService's sending face."""
+    """pigate.sms.service.SmsService's sending face."""
 
     def submit(self, recipient: str, text: str, *, api_extension: str, sender: str | None = None,
                report_url: str | None = None, reference: str | None = None, command: str = "SendSms") -> str: ...

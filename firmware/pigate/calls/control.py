@@ -15,10 +15,10 @@ from pigate.errors import ApiError, CallNotFound, InvalidParameter, MediaError, 
 from pigate.media import MediaLibrary, is_url
 from pigate.notify import messages
 from pigate.ozml.runner import Runner
-from pigate.services._callnotify import CallNotifications
-from pigate.services._callregistry import CallRegistry
-from pigate.services._callworkers import TaskQueue
-from pigate.services._gsmleg import GsmLeg
+from .notify import CallNotifications
+from .registry import CallRegistry
+from pigate.workers import TaskQueue
+from .leg import ServiceLeg
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ _DTMF = re.compile(r"^[0-9*#A-Da-d]{1,64}$")
 
 
 class ThirdPartyControl:
-    def __init__(self, *, registry: CallRegistry, notify: CallNotifications, runner: Callable[[GsmLeg], Runner],
+    def __init__(self, *, registry: CallRegistry, notify: CallNotifications, runner: Callable[[ServiceLeg], Runner],
                  library: MediaLibrary | None) -> None:
         self._registry = registry
         self._notify = notify
@@ -64,7 +64,7 @@ class ThirdPartyControl:
         self._submit(call_id, lambda leg: leg.play(source, repeat=repeat, timeout=timeout))
 
     def blind_transfer(self, call_id: str, target: str) -> None:
-        def transfer(leg: GsmLeg) -> None:
+        def transfer(leg: ServiceLeg) -> None:
             if not leg.blind_transfer(target):
                 log.info("call %s: blind transfer to %s failed", leg.id, target)
 
@@ -73,7 +73,7 @@ class ThirdPartyControl:
     def record(self, call_id: str, *, format: str = "mp3", finished_url: str | None = None,
                duration: float | None = None, inactivity: float | None = None,
                finish_digits: str | None = None) -> None:
-        def record(leg: GsmLeg) -> None:
+        def record(leg: ServiceLeg) -> None:
             result = leg.record(format=format, duration=duration, inactivity=inactivity, finish_digits=finish_digits)
             if finished_url:
                 fields = messages.record_completed(
@@ -91,7 +91,7 @@ class ThirdPartyControl:
         except CallNotFound:
             log.info("call %s ended before its CallChanged answer could run", call_id)
 
-    def _answer(self, leg: GsmLeg, url: str, fields: dict[str, str], context: str) -> None:
+    def _answer(self, leg: ServiceLeg, url: str, fields: dict[str, str], context: str) -> None:
         try:
             answer = self._notify.post_now(url, fields)
         except PigateError as exc:
@@ -100,7 +100,7 @@ class ThirdPartyControl:
         if answer.strip() and leg.call.live:
             self._runner(leg).run(context=context, ozml=answer)
 
-    def _submit(self, call_id: str, task: Callable[[GsmLeg], object]) -> None:
+    def _submit(self, call_id: str, task: Callable[[ServiceLeg], object]) -> None:
         live = self._registry.find(call_id)
         leg = live.leg
 

@@ -1,0 +1,167 @@
+"""The Leg a call's scripts and third-party commands drive: a trunk's CallLeg plus the call's record and its rules.
+
+Every trunk's leg only does telephony; this wrapper owns what is the same on every trunk: which actions a
+state allows, the state each action leads to, and how a hang-up, a refusal or a transfer ends up in the books
+(it tells the service, the CallObserver, before the telephony acts, so the far end's own end-of-call report then
+finds no live call to misread).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from pigate.callstates import CANCELLED, ERROR, FAILED, HOLD, IN_CALL, RINGING, TRANSFER_COMPLETED, TRANSFERRED
+from pigate.errors import CallerGone, InappropriateCommand, PigateError
+from pigate.ozml.leg import CallLeg, DrivenKeypad, RecordingResult
+
+from .model import CallObserver, CallRecord, local_end
+
+log = logging.getLogger(__name__)
+
+
+class ServiceLeg:
+    """A Leg (pigate.ozml.leg.Leg) over `leg`, for the call `call`; states live in `call`, changed via `observer`."""
+
+    def __init__(self, *, call: CallRecord, leg: CallLeg, observer: CallObserver) -> None:
+        self.call = call
+        self.trunk_leg = leg
+        self._observer = observer
+
+    # -- identity ---------------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.call.id
+
+    @property
+    def caller(self) -> str:
+        return self.call.source
+
+    @property
+    def callee(self) -> str:
+        return self.call.destination
+
+    @property
+    def api_extension(self) -> str:
+        return self.call.api_extension
+
+    @property
+    def state(self) -> str:
+        return self.call.state
+
+    @property
+    def keypad(self) -> DrivenKeypad:
+        return self.trunk_leg.keypad
+
+    # -- driven by the call service ---------------------------------------------------------------
+    def connected(self) -> None:
+        self.trunk_leg.connected()
+
+    def close(self) -> None:
+        self.trunk_leg.close()
+
+    def press(self, key: str) -> None:
+        self.trunk_leg.keypad.push(key)
+
+    def drop(self) -> None:
+        """Hang up the telephony of a call the books already ended (it rang out): no state change."""
+        try:
+            self.trunk_leg.hangup()
+        except PigateError as exc:
+            log.warning("call %s: hang-up failed: %s", self.id, exc)
+
+    # -- call control -----------------------------------------------------------------------------
+    def answer(self) -> None:
+        if self.state != RINGING:
+            return
+        try:
+            self.trunk_leg.answer()
+        except PigateError as exc:
+            # Mostly the caller hanging up while the answer was on its way: then the caller gave up (Cancelled),
+            # whichever of the two the trunk reported first; otherwise answering failed.
+            gone = isinstance(exc, CallerGone)
+            log.warning("call %s: answering failed (%s): %s", self.id, "caller gone" if gone else "error", exc)
+            if gone:
+                self._observer.leg_ended(self.call, CANCELLED, CANCELLED, local=False)
+            else:
+                self._observer.leg_ended(self.call, ERROR, FAILED, local=True)
+            try:
+                self.trunk_leg.hangup()
+            except PigateError as again:
+                log.info("call %s: hang-up after a failed answer: %s", self.id, again)
+            return
+        self._observer.leg_changed(self.call, IN_CALL)
+
+    def hangup(self) -> None:
+        self._end_here("hangup", self.trunk_leg.hangup)
+
+    def reject(self) -> None:
+        """Refuse a ringing call: Busy (on an answered one this hangs up, as the Leg says)."""
+        self._end_here("reject", self.trunk_leg.reject)
+
+    def fail(self) -> None:
+        """End a call the gateway could not handle: Error if it never connected (model.local_end)."""
+        self._end_here("fail", self.trunk_leg.fail)
+
+    def _end_here(self, how: str, telephony: Callable[[], None]) -> None:
+        if not self.call.live:
+            return
+        # Recorded as ended first: the trunk's own end-of-call report then finds no live call to misread.
+        self._observer.leg_ended(self.call, *local_end(self.call, how), local=True)
+        try:
+            telephony()
+        except PigateError as exc:
+            log.warning("call %s: %s failed: %s", self.id, how, exc)
+
+    def hold(self) -> None:
+        if self.state != IN_CALL:
+            return
+        self.trunk_leg.hold()
+        self._observer.leg_changed(self.call, HOLD)
+
+    def unhold(self) -> None:
+        if self.state != HOLD:
+            return
+        self.trunk_leg.unhold()
+        self._observer.leg_changed(self.call, IN_CALL)
+
+    def blind_transfer(self, target: str, *, transferor_party: str | None = None) -> bool:
+        if not self.call.live:
+            return False
+        if not self.trunk_leg.blind_transfer(target, transferor_party=transferor_party):
+            return False
+        self._observer.leg_ended(self.call, TRANSFERRED, TRANSFER_COMPLETED, local=True)
+        return True
+
+    def forward(self, destination: str) -> None:
+        if self.state != RINGING:
+            raise InappropriateCommand("Forward")
+        self.trunk_leg.forward(destination)
+        self._observer.leg_ended(self.call, TRANSFERRED, TRANSFER_COMPLETED, local=True)
+
+    def send_dtmf(self, keys: str) -> None:
+        self.trunk_leg.send_dtmf(keys)
+
+    # -- media ------------------------------------------------------------------------------------
+    def speak(self, text: str, *, language: str | None = None, voice: str | None = None,
+              interruptible: bool = False) -> bool:
+        if not self.call.live:
+            return False
+        return self.trunk_leg.speak(text, language=language, voice=voice, interruptible=interruptible)
+
+    def play(self, source: str, *, repeat: bool = False, timeout: float | None = None,
+             interruptible: bool = False) -> bool:
+        if not self.call.live:
+            return False
+        return self.trunk_leg.play(source, repeat=repeat, timeout=timeout, interruptible=interruptible)
+
+    def beep(self) -> None:
+        if self.call.live:
+            self.trunk_leg.beep()
+
+    def record(self, *, format: str = "mp3", duration: float | None = None, inactivity: float | None = None,
+               finish_digits: str | None = None, path: str | None = None) -> RecordingResult:
+        if not self.call.live:
+            return RecordingResult(False)
+        return self.trunk_leg.record(format=format, duration=duration, inactivity=inactivity,
+                                     finish_digits=finish_digits, path=path)

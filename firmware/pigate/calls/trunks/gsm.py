@@ -1,0 +1,252 @@
+"""The GSM trunk: the box's GSM lines as a Trunk (contract.py), over pigate.modem. The only part of calls/ that
+knows the modem driver: its typed events in, its voice operations out.
+
+What GSM needs that the contract hides:
+- One call per line, so a line's channel is its name. RING repeats while a call rings (ignored), and RINGs
+  the modem queued before the gateway ended a call are stale until the modem confirms the end (`ring_quiet`).
+- A modem without +CLIP still reports an incoming call through +CLCC.
+- Call progress comes from +CLCC URCs; a modem that sends none is polled with AT+CLCC (`poll`).
+- An outgoing call that drops before an answer may take a moment to say why (BUSY, NO ANSWER after the
+  +CLCC "disconnected"): it is reported Ended(failed) only after `reason_wait` without one.
+- A line that goes down, recovers or loses its SIM ends its call (line-down).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Sequence
+
+from pigate.errors import DialFailed, ModemCommandError, ModemError
+from pigate.events import EventBus
+from pigate.modem import CallInfo, Modem, events as ev
+
+from ..media import LegMedia
+from ..model import END_BUSY, END_FAILED, END_HANGUP, END_LINE_DOWN, END_NO_ANSWER, END_REJECTED
+from .contract import Answered, CallEvent, Digit, Ended, Incoming, Report, Ringing, TrunkLine
+from .gsmleg import GsmLeg
+
+if TYPE_CHECKING:
+    from ..model import CallRecord
+
+log = logging.getLogger(__name__)
+
+# The modem's final word on a call that was not answered, as the contract's reason.
+_FINAL_WORDS = {"BUSY": END_BUSY, "NO ANSWER": END_NO_ANSWER, "NO CARRIER": END_REJECTED, "NO DIALTONE": END_FAILED}
+_LINE_DOWN = ("down", "recovering", "sim_missing", "sim_locked")
+_READY = "registered"
+
+
+def end_reason(final_word: str) -> str:
+    """The contract's reason for the modem's final word on an unanswered outgoing call (pure)."""
+    return _FINAL_WORDS.get(final_word.upper(), END_FAILED)
+
+
+@dataclass(frozen=True)
+class GsmLine:
+    """A GSM line: its name, the SIM's number, and its modem driver."""
+
+    name: str
+    number: str
+    modem: Modem
+
+
+@dataclass(frozen=True)
+class GsmSettings:
+    reason_wait: float = 0.5          # how long a dropped call may take to say why (BUSY, NO ANSWER)
+    ring_quiet: float = 1.5           # after the gateway ends a call, RINGs not yet confirmed ended are stale
+
+
+@dataclass
+class _Call:
+    """The trunk's view of the call on one line."""
+
+    outbound: bool
+    answered: bool = False
+    saw_clcc: bool = False            # the modem reports call states by itself (no polling needed)
+    ended: bool = False               # Ended was reported; waiting for the service's release
+    reason_timer: threading.Timer | None = None
+
+
+class GsmTrunk:
+    """Thread-safe: modem events arrive on the bus's dispatcher, the service's calls on session and HTTP threads."""
+
+    def __init__(self, *, lines: Sequence[GsmLine], bus: EventBus, media: LegMedia,
+                 settings: GsmSettings = GsmSettings(), monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._lines = {line.name: line for line in lines}
+        self.lines = tuple(TrunkLine(line.name, line.number) for line in lines)
+        self._bus, self._media, self._settings, self._monotonic = bus, media, settings, monotonic
+        self._lock = threading.Lock()
+        self._calls: dict[str, _Call] = {}
+        self._quiet_until: dict[str, float] = {}
+        self._report: Report | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    # ---- the contract --------------------------------------------------------------------------
+    def start(self, report: Report) -> None:
+        self._report = report
+        self._unsubscribe = [self._bus.subscribe(ev.MODEM_CALL, self._on_call_event),
+                             self._bus.subscribe(ev.StateChanged, self._on_line_state)]
+
+    def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        with self._lock:
+            timers = [c.reason_timer for c in self._calls.values() if c.reason_timer is not None]
+        for timer in timers:
+            timer.cancel()
+
+    def ready(self, line: str) -> bool:
+        gsm = self._lines.get(line)
+        return gsm is not None and gsm.modem.state == _READY
+
+    def outgoing(self, line: str, call: "CallRecord") -> tuple[str, GsmLeg]:
+        with self._lock:
+            self._calls[line] = _Call(outbound=True)
+        return line, self._leg(line, call, inbound=False)
+
+    def dial(self, channel: str, number: str) -> None:
+        try:
+            self._lines[channel].modem.dial(number)
+        except ModemError as exc:
+            word = exc.kind if isinstance(exc, ModemCommandError) else ""
+            raise DialFailed(end_reason(word) if word in _FINAL_WORDS else END_FAILED, str(exc)) from exc
+
+    def incoming(self, channel: str, call: "CallRecord") -> GsmLeg:
+        return self._leg(channel, call, inbound=True)
+
+    def _leg(self, line: str, call: "CallRecord", *, inbound: bool) -> GsmLeg:
+        modem = self._lines[line].modem
+        return GsmLeg(call_id=call.id, caller=call.source, callee=call.destination, api_extension=call.api_extension,
+                      inbound=inbound, modem=modem, pump=modem.audio(name=f"{line}-{call.id}"), media=self._media,
+                      monotonic=self._monotonic)
+
+    def poll(self, channel: str) -> None:
+        """AT+CLCC for a dialing call on a modem that has sent no +CLCC of its own."""
+        with self._lock:
+            call = self._calls.get(channel)
+            if call is None or call.saw_clcc or call.answered or call.ended or not call.outbound:
+                return
+        try:
+            calls = self._lines[channel].modem.list_calls()
+        except ModemError as exc:
+            log.warning("%s: AT+CLCC failed: %s", channel, exc)
+            return
+        ours = [c for c in calls if c.direction == "out"]
+        if not ours:
+            self._dropped(channel)
+        elif ours[0].state == "active":
+            self._answered(channel)
+
+    def release(self, channel: str, *, local: bool) -> None:
+        with self._lock:
+            call = self._calls.pop(channel, None)
+            if local:
+                self._quiet_until[channel] = self._monotonic() + self._settings.ring_quiet
+        if call is not None and call.reason_timer is not None:
+            call.reason_timer.cancel()
+
+    # ---- modem events (the bus's dispatcher thread: no AT commands, no waiting) ----------------
+    def _emit(self, event: CallEvent) -> None:
+        if self._report is not None:
+            self._report(event)
+
+    def _on_call_event(self, event: ev.ModemEvent) -> None:
+        line = event.name
+        if line not in self._lines:
+            return
+        if isinstance(event, ev.CallRing):
+            self._ring(line, event.number)
+        elif isinstance(event, ev.CallStateReport):
+            self._clcc(line, event.call)
+        elif isinstance(event, ev.CallDtmf):
+            with self._lock:
+                live = line in self._calls and not self._calls[line].ended
+            if live:
+                self._emit(Digit(line, event.digit))
+        elif isinstance(event, ev.CallEnded):
+            self._final_word(line, event.reason)
+
+    def _ring(self, line: str, number: str) -> None:
+        with self._lock:
+            # RING repeats while a call rings; and RINGs queued before the gateway ended a call are stale.
+            if line in self._calls or self._monotonic() < self._quiet_until.get(line, 0.0):
+                return
+            self._calls[line] = _Call(outbound=False)
+        self._emit(Incoming(line, line, number, self._lines[line].number))
+
+    def _clcc(self, line: str, info: CallInfo) -> None:
+        with self._lock:
+            call = self._calls.get(line)
+            if call is not None:
+                call.saw_clcc = True
+        if call is None:
+            if info.state == "disconnected":
+                self._confirmed_end(line)
+            elif info.state == "incoming" and info.direction == "in":
+                self._ring(line, info.number)  # a modem that sends no +CLIP
+            return
+        if info.state == "active":
+            self._answered(line)
+        elif info.state == "alerting" and call.outbound and not call.answered:
+            self._emit(Ringing(line))
+        elif info.state == "disconnected":
+            if call.outbound and not call.answered:
+                self._dropped(line)  # the reason (BUSY, NO ANSWER) may still follow
+            else:
+                self._ended(line, END_HANGUP)
+
+    def _final_word(self, line: str, word: str) -> None:
+        with self._lock:
+            call = self._calls.get(line)
+        if call is None:
+            self._confirmed_end(line)
+        elif call.outbound and not call.answered:
+            self._ended(line, end_reason(word))
+        else:
+            self._ended(line, END_HANGUP)  # answered, or the caller gave up before an answer
+
+    def _on_line_state(self, event: ev.StateChanged) -> None:
+        if event.name in self._lines and event.state in _LINE_DOWN:
+            self._ended(event.name, END_LINE_DOWN)
+
+    # ---- transitions ---------------------------------------------------------------------------
+    def _confirmed_end(self, line: str) -> None:
+        """The modem reported the end of the call on `line`: any RING after this is a new call."""
+        with self._lock:
+            self._quiet_until.pop(line, None)
+
+    def _answered(self, line: str) -> None:
+        with self._lock:
+            call = self._calls.get(line)
+            if call is None or call.ended or call.answered:
+                return
+            call.answered = True
+            outbound = call.outbound
+        if outbound:  # an incoming call is answered by its leg (ATA), which the service already knows
+            self._emit(Answered(line))
+
+    def _dropped(self, line: str) -> None:
+        """An unanswered outgoing call is gone: wait a moment for the modem to say why, else it failed."""
+        with self._lock:
+            call = self._calls.get(line)
+            if call is None or call.ended or call.reason_timer is not None:
+                return
+            timer = threading.Timer(self._settings.reason_wait, self._ended, args=(line, END_FAILED))
+            timer.name, timer.daemon = f"gsm-reason-{line}", True
+            call.reason_timer = timer
+        timer.start()
+
+    def _ended(self, line: str, reason: str) -> None:
+        with self._lock:
+            call = self._calls.get(line)
+            if call is None or call.ended:
+                return
+            call.ended = True
+            timer = call.reason_timer
+        if timer is not None and timer is not threading.current_thread():
+            timer.cancel()
+        self._emit(Ended(line, reason))

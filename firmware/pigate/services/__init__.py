@@ -1,1 +1,0 @@
-"""Services: SMS queue and worker, call registry; they sit between the API and the drivers."""

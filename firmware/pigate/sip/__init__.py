@@ -1,1 +1,0 @@
-"""SIP through pjsua2 (the only package that imports it)."""
