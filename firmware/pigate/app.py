@@ -26,6 +26,7 @@ from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
 from pigate.routing import Routing
 from pigate.sdnotify import SystemdNotifier
+from pigate.sip import SipDriver
 from pigate.sms import DetachedScripts
 from pigate.store import Database
 
@@ -43,6 +44,7 @@ class App:
         self.sms: sms_service.SmsService | None = None
         self.calls: call_service.CallService | None = None
         self.scripts: DetachedScripts | None = None
+        self.sip: SipDriver | None = None
         # One pins backend for the LEDs and the power key; the gpio one fails here, before anything starts.
         self.pins = make_pins(config.leds.backend)
         self.leds = StatusLeds(pins=self.pins, layout=config.leds.pins, bus=self.bus)
@@ -62,11 +64,15 @@ class App:
         cfg = self.config
         exts = [Extension(e.id, "ApiExtension", e.id, lambda: True) for e in cfg.api_extensions]
         exts += [Extension(m.name, "GsmLine", m.number, self._line_connected(m.name)) for m in cfg.modems]
-        exts += [Extension(a.id, "SipAccount", a.uri, lambda: False) for a in cfg.sip.accounts]
+        exts += [Extension(a.name, "SipAccount", f"sip:{a.username}@{a.host}", self._sip_connected(a.name))
+                 for a in cfg.sip.accounts]
         return exts
 
     def _line_connected(self, name: str) -> Callable[[], bool]:
         return lambda: self.lines.connected(name)
+
+    def _sip_connected(self, name: str) -> Callable[[], bool]:
+        return lambda: self.sip is not None and self.sip.connected(name)
 
     def _build_http(self) -> None:
         """The API's commands and routes, over the services start() has made."""
@@ -127,6 +133,12 @@ class App:
         self.calls.start()
         self._stoppers.append(self.calls.stop)
         self._stoppers.append(self.scripts.stop)
+        if self.config.sip.enabled:
+            # The SIP driver alone for now: registrations and the admission rule; calls it admits get 503
+            # until the call layer takes them (issue 10's wiring).
+            self.sip = SipDriver.from_config(self.config.sip)
+            self.sip.start()
+            self._stoppers.append(self.sip.stop)
         self._build_http()
         self._http.start()
         log.info("listening on %s", self.url)

@@ -78,8 +78,7 @@ class ModemConfig:
     pacing: float = 0.0  # seconds between two submissions (vendors advise pacing on some networks)
 
     def validate(self, path: str) -> None:
-        if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
-            raise ConfigError(f"'{path}.name' must be letters, digits, - or _, got {self.name!r}")
+        _check_name(self.name, f"{path}.name")
         if self.pin and not (self.pin.isdigit() and 4 <= len(self.pin) <= 8):
             raise ConfigError(f"'{path}.pin' must be 4-8 digits")
         if self.pacing < 0 or self.command_timeout <= 0 or self.sms_timeout <= 0:
@@ -96,21 +95,131 @@ class SimulatorConfig:
     control: bool = True  # the JSON control API under /sim/ on the HTTP port
 
 
+SIP_MAX_CALLS = 64  # PJSUA_MAX_CALLS as scripts/build-pjsua2 compiles it
+
+
+def split_hostport(text: str, where: str) -> tuple[str, int]:
+    """`host`, `host:port`, `[v6]:port` or a `sip:` URI of one -> (host, port); port 5060 when not given."""
+    value = text.strip()
+    if value.lower().startswith("sip:"):
+        value = value[4:]
+    value = value.split(";", 1)[0]
+    if "@" in value or not value or any(c.isspace() for c in value):
+        raise ConfigError(f"'{where}' must be a host or host:port, got {text!r}")
+    host, port = value, "5060"
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                raise ConfigError(f"'{where}' must be a host or host:port, got {text!r}")
+            port = rest[1:]
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(f"'{where}' must be a host or host:port (port 1-65535), got {text!r}")
+    return host, int(port)
+
+
+def _transport(text: str) -> str:
+    params = text.split(";")[1:]
+    for p in params:
+        key, _, value = p.partition("=")
+        if key.strip().lower() == "transport":
+            return value.strip().lower()
+    return "udp"
+
+
 @dataclass(frozen=True)
 class SipAccount:
-    id: str
-    uri: str
-    registrar: str = ""
-    username: str = ""
+    """A registered SIP trunk: the box registers `username` at `registrar` (host[:port], `;transport=tcp`)."""
+
+    name: str
+    registrar: str
+    username: str
     password: str = ""
+    expires: int = 300  # seconds a registration lasts; pjsua2 refreshes it before then
+
+    def validate(self, path: str) -> None:
+        _check_name(self.name, f"{path}.name")
+        split_hostport(self.registrar, f"{path}.registrar")
+        if _transport(self.registrar) not in ("udp", "tcp"):
+            raise ConfigError(f"'{path}.registrar': transport must be udp or tcp")
+        if not self.username or any(c in self.username for c in "@:; <>\"\t"):
+            raise ConfigError(f"'{path}.username' must be a SIP user name (no @, :, ; or spaces), "
+                              f"got {self.username!r}")
+        if not 30 <= self.expires <= 86400:
+            raise ConfigError(f"'{path}.expires' must be 30-86400 seconds, got {self.expires}")
+
+    @property
+    def host(self) -> str:
+        return split_hostport(self.registrar, "registrar")[0]
+
+    @property
+    def port(self) -> int:
+        return split_hostport(self.registrar, "registrar")[1]
+
+    @property
+    def transport(self) -> str:
+        return _transport(self.registrar)
+
+
+@dataclass(frozen=True)
+class SipPeer:
+    """An IP trunk: calls from `address` (host[:port]) are taken without registration; calls to it go there."""
+
+    name: str
+    address: str
+
+    def validate(self, path: str) -> None:
+        _check_name(self.name, f"{path}.name")
+        split_hostport(self.address, f"{path}.address")
+        if _transport(self.address) not in ("udp", "tcp"):
+            raise ConfigError(f"'{path}.address': transport must be udp or tcp")
+
+    @property
+    def host(self) -> str:
+        return split_hostport(self.address, "address")[0]
+
+    @property
+    def port(self) -> int:
+        return split_hostport(self.address, "address")[1]
+
+    @property
+    def transport(self) -> str:
+        return _transport(self.address)
 
 
 @dataclass(frozen=True)
 class SipConfig:
+    """The SIP endpoint (pjsua2): where it listens (UDP and TCP), its call limit, its trunks."""
+
     enabled: bool = False
     listen: str = "127.0.0.1"
     port: int = 5060
+    max_calls: int = 32
     accounts: list[SipAccount] = field(default_factory=list)
+    peers: list[SipPeer] = field(default_factory=list)
+
+    def validate(self, path: str) -> None:
+        try:
+            ipaddress.ip_address(self.listen)
+        except ValueError as exc:
+            raise ConfigError(f"'{path}.listen' must be an IP address, got {self.listen!r}") from exc
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"'{path}.port' must be 1-65535, got {self.port}")
+        if not 1 <= self.max_calls <= SIP_MAX_CALLS:
+            raise ConfigError(f"'{path}.max_calls' must be 1-{SIP_MAX_CALLS}, got {self.max_calls}")
+        seen: set[str] = set()
+        for what, trunks in (("accounts", self.accounts), ("peers", self.peers)):
+            for i, trunk in enumerate(trunks):
+                if trunk.name in seen:
+                    raise ConfigError(f"'{path}.{what}[{i}].name': duplicate trunk name {trunk.name!r}")
+                seen.add(trunk.name)
+
+
+def _check_name(name: str, where: str) -> None:
+    if not name or not name.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"'{where}' must be letters, digits, - or _, got {name!r}")
 
 
 @dataclass(frozen=True)
@@ -267,6 +376,9 @@ class Config:
             raise ConfigError(f"'board.power_key_pin': pin {key} is already an LED in [leds] pins")
         if self.board.power_key_line and self.board.power_key_line not in names:
             raise ConfigError(f"'board.power_key_line': no modem named {self.board.power_key_line!r}")
+        for trunk in [*self.sip.accounts, *self.sip.peers]:
+            if trunk.name in names:
+                raise ConfigError(f"'sip': trunk {trunk.name!r} has the name of a modem line")
 
     @property
     def data_dir(self) -> Path:

@@ -190,3 +190,7 @@ class NotifyError(PigateError):
 
 class MediaError(PigateError):
     """An audio source could not be found, fetched, decoded or synthesized."""
+
+
+class SipError(PigateError):
+    """The SIP driver could not do what was asked (pjsua2 missing or refusing, a call gone, a bad target)."""

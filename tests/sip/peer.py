@@ -1,0 +1,144 @@
+"""A second pjsua2 process for the SIP tests (one pjsua2 Endpoint per process), driven over stdin/stdout.
+
+It runs pigate's SipDriver with the gateway under test as its peer `gw`, answers calls when told to, sends a
+tone from a frame port and reports the strongest of a few test frequencies in what it receives.
+Commands, one JSON object per line on stdin: {"cmd": "dial", "target": "123"}, {"cmd": "dtmf", "digits": "12",
+"method": "info"}, {"cmd": "hold"}, {"cmd": "unhold"}, {"cmd": "hangup"}, {"cmd": "tone"} (report the received
+tone), {"cmd": "quit"}. Each event or answer is one JSON line on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import threading
+import time
+from array import array
+
+from pigate.config import SipPeer
+from pigate.media.dtmf import tone_pcm
+from pigate.sip import FRAME_BYTES, Answered, Ended, SipCall, SipDriver
+
+PROBE = (400, 600, 1000, 1400)
+
+
+def goertzel(pcm: bytes, hz: float, rate: int = 8000) -> float:
+    samples = array("h", pcm)
+    coeff = 2 * math.cos(2 * math.pi * hz / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + coeff * s1 - s2, s1
+    return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / max(1, len(samples)) ** 2
+
+
+def strongest(pcm: bytes) -> tuple[int, float]:
+    powers = {hz: goertzel(pcm, hz) for hz in PROBE}
+    best = max(powers, key=powers.get)
+    rest = sorted(powers.values())[-2] or 1e-9
+    return best, powers[best] / rest
+
+
+class Peer:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.lock = threading.Lock()
+        self.call: SipCall | None = None
+        self.answer = args.answer
+        self.driver = SipDriver(listen=args.listen, port=args.port, max_calls=8,
+                                peers=[SipPeer(name="gw", address=f"127.0.0.1:{args.gateway_port}")],
+                                on_incoming=self.incoming)
+        self.tone = tone_pcm((args.tone,), 20 * 1000, amplitude=0.3) if args.tone else b""
+        self.received = bytearray()
+        self.stop = threading.Event()
+
+    def out(self, **msg: object) -> None:
+        with self.lock:
+            sys.stdout.write(json.dumps(msg) + "\n")
+            sys.stdout.flush()
+
+    def event(self, ev: object) -> None:
+        name = type(ev).__name__
+        extra = {k: v for k, v in vars(ev).items() if k != "call"} if hasattr(ev, "__dict__") else {}
+        self.out(event=name, **extra)
+        if isinstance(ev, Answered):
+            ev.call.connect(self.port)  # not self.call: dial() may not have returned yet
+
+    def incoming(self, call: SipCall) -> None:
+        self.out(event="Incoming", caller=call.caller, called=call.called, trunk=call.trunk)
+        if self.answer == "reject":
+            call.reject(486)
+            return
+        self.call = call
+        call.listen(self.event)
+        call.ringing()
+        call.answer()
+
+    def pump(self) -> None:
+        """Feeds the tone and collects received audio, paced at 20 ms."""
+        i = 0
+        next_at = time.monotonic()
+        while not self.stop.is_set():
+            if self.tone:
+                self.port.write(self.tone[i:i + FRAME_BYTES])
+                i = (i + FRAME_BYTES) % (len(self.tone) - FRAME_BYTES)
+            while (frame := self.port.read(0)) is not None:
+                self.received += frame
+                del self.received[:-16000]
+            next_at += 0.02
+            time.sleep(max(0.0, next_at - time.monotonic()))
+
+    def run(self) -> None:
+        self.driver.start()
+        self.port = self.driver.frame_port("peer")
+        pump = threading.Thread(target=self.pump, daemon=True)
+        pump.start()
+        self.out(event="Ready")
+        try:
+            for line in sys.stdin:
+                cmd = json.loads(line)
+                try:
+                    if not self.command(cmd):
+                        break
+                except Exception as exc:  # reported to the test, which decides
+                    self.out(event="Error", error=str(exc))
+        finally:
+            self.stop.set()
+            pump.join(2)
+            self.driver.stop()
+            self.out(event="Stopped")
+
+    def command(self, cmd: dict) -> bool:
+        what = cmd["cmd"]
+        if what == "quit":
+            return False
+        if what == "dial":
+            self.call = self.driver.dial(cmd["target"], trunk="gw", caller_id=cmd.get("caller_id", ""),
+                                         listener=self.event)
+        elif what == "dtmf":
+            self.call.send_dtmf(cmd["digits"], method=cmd.get("method", "rfc2833"))
+        elif what == "hold":
+            self.call.hold()
+        elif what == "unhold":
+            self.call.unhold()
+        elif what == "hangup":
+            self.call.hangup()
+        elif what == "tone":
+            hz, ratio = strongest(bytes(self.received[-8000:]))
+            self.out(event="Tone", hz=hz, ratio=ratio, bytes=len(self.received))
+        self.out(event="Ok", cmd=what)
+        return True
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--listen", default="127.0.0.1")
+    ap.add_argument("--gateway-port", type=int, required=True)
+    ap.add_argument("--tone", type=int, default=0)
+    ap.add_argument("--answer", choices=("answer", "reject"), default="answer")
+    Peer(ap.parse_args()).run()
+
+
+if __name__ == "__main__":
+    main()
