@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pigate.errors import PortGone
 
-from .audio import FRAME_SECONDS
+from .audio import FRAME_SECONDS, MAX_CATCH_UP
 
 if TYPE_CHECKING:
     from .handset import HandsetCall
@@ -266,5 +266,5 @@ class CallControl:
                 delay = deadline - time.monotonic()
                 if delay > 0:
                     self._stop.wait(delay)
-                elif delay < -0.2:
+                elif delay < -MAX_CATCH_UP:
                     deadline = time.monotonic()  # fell far behind (machine stalled): resync, don't burst
