@@ -14,6 +14,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.bench.budget import Confined, percent_from_env
+
 ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE = ROOT / "firmware"
 
@@ -102,10 +104,14 @@ class Daemon:
         env = {**pigate_env(), **self.extra_env}
         self._log = open(self.log_path, "ab")
         t0 = time.monotonic()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pigate", "run", "--config", str(self.config_path), *self.args],
-            cwd=self.workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
+        cmd = [sys.executable, "-m", "pigate", "run", "--config", str(self.config_path), *self.args]
+        percent = percent_from_env()
+        if percent is None:
+            self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        else:  # PIGATE_BENCH_BUDGET: the daemon on one core with a Pi-like CPU quota (tests/bench/budget.py)
+            self._confined = Confined(cmd, percent=percent, cwd=self.workdir, env=env, stdout=self._log,
+                                      stderr=subprocess.STDOUT)
+            self.proc = self._confined.proc
         if wait:
             self.wait_ready(timeout)
         return time.monotonic() - t0
@@ -152,4 +158,6 @@ class Daemon:
                 self.proc.wait(5)
         if getattr(self, "_log", None):
             self._log.close()
+        if getattr(self, "_confined", None):
+            self._confined.release()
         return self.proc.returncode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Callable
@@ -12,6 +13,7 @@ from pigate import calls as call_service
 from pigate import routing as routes
 from pigate import sms as sms_service
 from pigate.api.auth import AddressGuard, UserGuard
+from pigate.api.throttle import LoginThrottle
 from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.extensions import Extension, ExtensionCommands
 from pigate.api.maintenance import MaintenanceCommands
@@ -20,6 +22,7 @@ from pigate.api.sms import SmsCommands
 from pigate.board.gpio import make_pins
 from pigate.board.leds import StatusLeds
 from pigate.config import Config
+from pigate.errors import ApiError, ForbiddenAddress
 from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.lines import Lines
@@ -55,6 +58,9 @@ class App:
             max_body=n.max_body, allow=tuple(n.allow), deny=tuple(n.deny), secret=n.secret))
         self.routing = Routing(extensions=config.api_extensions, defaults=config.notifications)
         self.commands = CommandTable()
+        # The one user check and login throttle of every way in (/api, /sim/, and the web UI's JSON API and
+        # login): they call self.users.check(..., address=...), and /metrics reads self.users.stats().
+        self.users = UserGuard(users=config.http.users, throttle=LoginThrottle(settings=config.http.login))
         self.web = bottle.Bottle()
         self._http: HttpServer | None = None
         self._stoppers: list[Callable[[], None]] = []
@@ -83,21 +89,35 @@ class App:
         CallCommands(service=self.calls).register(self.commands)
         MaintenanceCommands(lines=self.lines).register(self.commands)
         install_recordings(self.web, service=self.calls, guard=addresses)
-        api = OzekiApi(commands=self.commands, users=UserGuard(users=cfg.users), addresses=addresses,
+        api = OzekiApi(commands=self.commands, users=self.users, addresses=addresses,
                        max_request_bytes=cfg.max_request_bytes)
         api.install(self.web)
         if self.lines.network is not None and self.config.simulator.control:
             from pigate.sim.control import make_app as make_sim_control
 
             self.web.merge(make_sim_control(self.lines.network))
+            self.web.add_hook("before_request", lambda: self._guard_sim(addresses))
 
-            def guard_sim() -> None:
-                # The simulator's control API obeys the API's address lists (REMOTE_ADDR: no proxy headers).
-                if bottle.request.path.startswith("/sim") and \
-                        not addresses.allowed(bottle.request.environ.get("REMOTE_ADDR", "")):
-                    bottle.abort(403, "Use API from this address is forbidden")
-
-            self.web.add_hook("before_request", guard_sim)
+    def _guard_sim(self, addresses: AddressGuard) -> None:
+        """The simulator's control API obeys the API's address lists (REMOTE_ADDR: no proxy headers) and, once
+        users are configured, wants one of them by HTTP Basic auth (a user with a `commands` list needs `Sim`)."""
+        request = bottle.request
+        if not request.path.startswith("/sim"):
+            return
+        remote = request.environ.get("REMOTE_ADDR", "")
+        try:
+            if not addresses.allowed(remote):
+                raise ForbiddenAddress()
+            if self.users.enabled:
+                name, password = request.auth or ("", "")
+                self.users.authorize(self.users.check(name, password, address=remote), "Sim")
+        except ApiError as error:
+            status = 401 if error.code in (304, 305) else 403
+            headers = {"Content-Type": "application/json"}
+            if status == 401:
+                headers["WWW-Authenticate"] = 'Basic realm="pigate simulator"'
+            raise bottle.HTTPResponse(json.dumps({"code": error.code, "error": error.message}), status, headers) \
+                from error
 
     def _error_url(self, api_extension: str) -> str:
         return self.routing.url(routes.ERROR, api_extension)

@@ -39,11 +39,38 @@ class User:
 
 
 @dataclass(frozen=True)
+class LoginConfig:
+    """The login throttle ([http.login]): failures per client address, and PBKDF2 verifications at a time."""
+
+    failures: int = 5          # failed logins within `window` seconds that lock the client's address out
+    window: float = 60.0
+    lockout: float = 30.0      # the first lockout; each failure after one doubles it, up to lockout_max
+    lockout_max: float = 900.0
+    concurrency: int = 1       # password verifications at a time (each costs one PBKDF2 run)
+    wait: float = 0.5          # seconds a client without failures may wait for a verification turn
+    max_addresses: int = 4096  # client addresses remembered; the quietest are forgotten first
+
+    def validate(self, path: str) -> None:
+        if self.failures < 1:
+            raise ConfigError(f"'{path}.failures' must be at least 1, got {self.failures}")
+        if not 1 <= self.concurrency <= 16:
+            raise ConfigError(f"'{path}.concurrency' must be 1-16, got {self.concurrency}")
+        if self.max_addresses < 16:
+            raise ConfigError(f"'{path}.max_addresses' must be at least 16, got {self.max_addresses}")
+        for name in ("window", "lockout", "wait"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"'{path}.{name}' must not be negative, got {getattr(self, name)}")
+        if self.lockout_max < self.lockout:
+            raise ConfigError(f"'{path}.lockout_max' must be at least lockout ({self.lockout}), got {self.lockout_max}")
+
+
+@dataclass(frozen=True)
 class HttpConfig:
     listen: str = "127.0.0.1"
     port: int = 9509
     threads: int = 8
     users: list[User] = field(default_factory=list)
+    login: LoginConfig = field(default_factory=LoginConfig)
     allow: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
     max_request_bytes: int = 65536

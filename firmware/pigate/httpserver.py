@@ -13,6 +13,9 @@ from waitress.server import create_server
 from pigate.errors import ListenError
 
 log = logging.getLogger(__name__)
+# waitress warns on every request queued behind busy workers: thousands of lines a second under a flood,
+# which costs more than the requests themselves. Our own code logs floods (once per address).
+QUIET_LOGGERS = ("waitress.queue",)
 
 
 class HttpServer:
@@ -54,6 +57,8 @@ class HttpServer:
         return self
 
     def start(self) -> "HttpServer":
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
         self.bind()
         sock, self._socket = self._socket, None
         try:

@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.bench.load import run_load
+from tests.bench.report import record
 from tests.support import Daemon, free_port, pigate_env
 
 SECONDS = 5.0
@@ -53,5 +54,7 @@ def test_list_extensions_rate_against_bare_waitress(tmp_path, capsys):
         print(f"\n[bench] ListExtensions, {CONNECTIONS} connections, {ours.tool}: "
               f"pigate {ours.rps:.0f} req/s, bare bottle+waitress {baseline.rps:.0f} req/s, "
               f"ratio {ratio:.2f} (goal >= 0.5); errors {ours.errors}/{baseline.errors}")
+    record("ListExtensions req/s, 50 connections", ours.rps, unit="req/s", baseline=baseline.rps,
+           against="bare bottle+waitress", goal=">= 0.5", met=ratio >= 0.5)
     assert ours.requests > 0 and baseline.requests > 0
     assert ours.errors == 0, "the daemon must not drop or fail requests under load"

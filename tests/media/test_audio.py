@@ -137,3 +137,11 @@ def test_decoding_speed_is_measured(capsys):
     assert len(pcm) == 2 * 40000
     with capsys.disabled():
         print(f"\n[media] 5 s of 44.1 kHz WAV -> 8 kHz PCM: {took * 1000:.0f} ms")
+
+
+def test_resampling_in_pieces_gives_the_same_samples_as_at_once():
+    r = Resampler(22050, 8000)
+    signal = array("h", (int(8000 * math.sin(i * 0.07)) for i in range(22050)))
+    whole = r(signal)
+    pieces = list(r.pieces(signal, first=1600, rest=8000))
+    assert [len(p) for p in pieces] == [1600, 6400] and sum(pieces, array("h")) == whole

@@ -90,3 +90,22 @@ def test_the_prompt_cache_is_capped(tmp_path):
     total = sum(p.stat().st_size for p in tmp_path.iterdir())
     assert total <= 300_000
     assert paths[-1].exists() and not paths[0].exists()
+
+
+def test_a_new_prompt_comes_in_pieces_that_add_up_to_the_cached_one(tmp_path):
+    tts = Tts(cache_dir=tmp_path)
+    pieces = list(tts.synth_pieces(TEN_WORDS, first=0.2, rest=1.0))
+    assert len(pieces[0]) == 3200 and all(len(p) == 16000 for p in pieces[1:-1]), [len(p) for p in pieces]
+    assert len(pieces) >= 3  # a first fifth of a second to start on, then whole seconds
+    # complete, it is cached: the same prompt again is one piece, equal to what the pieces made
+    again = list(tts.synth_pieces(TEN_WORDS))
+    assert again == [b"".join(pieces)]
+    assert wav.decode(tts.synth(TEN_WORDS).read_bytes()).samples.tobytes() == again[0]
+
+
+def test_a_prompt_abandoned_half_way_is_not_cached(tmp_path):
+    tts = Tts(cache_dir=tmp_path)
+    it = tts.synth_pieces(TEN_WORDS)
+    next(it)
+    it.close()
+    assert len(list(tts.synth_pieces(TEN_WORDS))) > 1, "a half-made prompt must not be served as cached"

@@ -88,7 +88,7 @@ class OzekiApi:
             raise InvalidParameter("command", "")
         name, handler = self.commands.lookup(command)
         params.command = name
-        user = self._users.check(params.get("Username"), params.get("Password"))
+        user = self._users.check(params.get("Username"), params.get("Password"), address=remote)
         self._users.authorize(user, name)
         elements = handler(ApiRequest(params=params, remote_addr=remote, user=user)) or ()
         return render(200, None, elements)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 from pigate.errors import MediaError
 from pigate.media import MediaLibrary, Tts
@@ -24,6 +25,12 @@ class LegMedia:
         if self.tts is None:
             raise MediaError("text to speech is not configured")
         return wav_to_pcm8k(self.tts.synth(text, language=language, voice=voice).read_bytes())
+
+    def speech_pieces(self, text: str, *, language: str | None, voice: str | None) -> Iterator[bytes]:
+        """The same in pieces: a new prompt is resampled while its start already plays (see Tts.synth_pieces)."""
+        if self.tts is None:
+            raise MediaError("text to speech is not configured")
+        return self.tts.synth_pieces(text, language=language, voice=voice)
 
     def file(self, source: str) -> bytes:
         if self.library is None:

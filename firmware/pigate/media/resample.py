@@ -12,6 +12,7 @@ import math
 import operator
 from array import array
 from dataclasses import dataclass, field
+from typing import Iterator
 
 _Q = 15  # coefficient fixed-point shift
 _ZERO_CROSSINGS = 8  # each side of the centre; 8 gives > 60 dB stop-band with the Blackman window
@@ -63,21 +64,33 @@ class Resampler:
         """Resample signed 16-bit mono samples (array('h'))."""
         if self.rate_in == self.rate_out or not samples:
             return array("h", samples)
+        return next(self.pieces(samples, first=1 << 62))
+
+    def pieces(self, samples: array, *, first: int, rest: int | None = None) -> Iterator[array]:
+        """The resampled signal in consecutive pieces of `first`, then `rest`, output samples (the last one
+        shorter), each computed only when asked for: a player can start on the first piece at once."""
+        if self.rate_in == self.rate_out or not samples:
+            yield array("h", samples)
+            return
         up, down, half, bank = self._bank
         phases = len(bank)
         n_out = (len(samples) * up) // down
         # Pad so every window is a plain slice: half-1 zeros before, half zeros after.
         padded = array("h", bytes(2 * (half - 1))) + samples + array("h", bytes(2 * half))
-        out = array("h", bytes(2 * n_out))
         mul = operator.mul
         width = 2 * half
         rnd = 1 << (_Q - 1)
-        for n in range(n_out):
-            base, rem = divmod(n * down, up)
-            phase = rem if phases == up else (rem * phases) // up
-            acc = (sum(map(mul, bank[phase], padded[base:base + width])) + rnd) >> _Q
-            out[n] = 32767 if acc > 32767 else (-32768 if acc < -32768 else acc)
-        return out
+        start, size = 0, first
+        while start < n_out:
+            stop = min(n_out, start + size)
+            out = array("h", bytes(2 * (stop - start)))
+            for n in range(start, stop):
+                base, rem = divmod(n * down, up)
+                phase = rem if phases == up else (rem * phases) // up
+                acc = (sum(map(mul, bank[phase], padded[base:base + width])) + rnd) >> _Q
+                out[n - start] = 32767 if acc > 32767 else (-32768 if acc < -32768 else acc)
+            yield out
+            start, size = stop, rest or first
 
 
 def resample(samples: array, rate_in: int, rate_out: int) -> array:

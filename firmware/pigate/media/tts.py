@@ -11,14 +11,15 @@ import hashlib
 import json
 import logging
 import threading
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from pigate.errors import MediaError
 from pigate.media import wav
-from pigate.media.audio import RATE
+from pigate.media.audio import RATE, to_le_bytes, wav_to_pcm8k
 from pigate.media.diskcache import DiskCache
 from pigate.media.resample import Resampler
 
@@ -112,11 +113,34 @@ class Tts:
         """An 8 kHz mono s16le WAV of `text`, ready for the modem's PCM port."""
         return self._synth(text, language, voice)[0]
 
+    def synth_pieces(self, text: str, *, language: str | None = None, voice: str | None = None,
+                     first: float = 0.2, rest: float = 1.0) -> Iterator[bytes]:
+        """The 8 kHz s16le PCM of `text` in pieces of `first`, then `rest`, seconds (whole 20 ms frames): a cached
+        prompt comes whole; a new one is resampled piece by piece as it is taken, so playing can begin after
+        espeak-ng and `first` seconds of resampling rather than the whole prompt's. Cached once complete."""
+        text, chosen, key = self._key(text, language, voice)
+        narrow = self._cache.hit(key, "8k.wav")
+        if narrow is not None and self._cache.hit(key, "22k.wav") is not None:
+            yield wav_to_pcm8k(narrow.read_bytes())
+            return
+        original = self._espeak_wav(text, chosen)
+        audio = wav.decode(original)
+        resampler = Resampler(audio.rate, RATE) if audio.rate != 22050 else self._resampler
+        frame = RATE // 50
+        done = array("h")
+        for piece in resampler.pieces(audio.samples, first=max(frame, int(first * 50) * frame),
+                                      rest=max(frame, int(rest * 50) * frame)):
+            done += piece
+            yield to_le_bytes(piece)
+        self._cache.put(key, "22k.wav", original)
+        self._cache.put(key, "8k.wav", wav.encode(done, RATE))
+
     def synth_original(self, text: str, *, language: str | None = None, voice: str | None = None) -> Path:
         """The 22.05 kHz WAV espeak-ng made (for SIP legs)."""
         return self._synth(text, language, voice)[1]
 
-    def _synth(self, text: str, language: str | None, voice: str | None) -> tuple[Path, Path]:
+    def _key(self, text: str, language: str | None, voice: str | None) -> tuple[str, str, str]:
+        """(normalized text, espeak-ng voice, cache key)."""
         text = " ".join(text.split())
         if not text:
             raise MediaError("nothing to speak: the text is empty")
@@ -124,6 +148,10 @@ class Tts:
             raise MediaError(f"text to speak is {len(text)} characters, more than {MAX_TEXT}")
         chosen = self.voice_for(language=language, voice=voice)
         key = hashlib.sha256(json.dumps(["espeak-ng", 1, text, chosen, self.speed]).encode()).hexdigest()[:32]
+        return text, chosen, key
+
+    def _synth(self, text: str, language: str | None, voice: str | None) -> tuple[Path, Path]:
+        text, chosen, key = self._key(text, language, voice)
         narrow, wide = self._cache.hit(key, "8k.wav"), self._cache.hit(key, "22k.wav")
         if narrow is not None and wide is not None:
             return narrow, wide

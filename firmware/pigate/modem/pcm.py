@@ -18,6 +18,8 @@ from typing import Callable, Protocol
 import serial
 
 from pigate.errors import PortGone
+from pigate.priority import raise_current_thread
+from pigate.stats import LatencyHistogram
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,7 @@ class PcmPump:
         self.frames_written = 0
         self.frames_dropped = 0
         self.bytes_read = 0
+        self.lateness = LatencyHistogram()  # per frame: when its write returned, after its 20 ms slot began
 
     @property
     def running(self) -> bool:
@@ -165,10 +168,12 @@ class PcmPump:
         port = self._port
         if port is None:
             return
+        priority = raise_current_thread()
         deadline = self._clock()
         try:
             while not self._stop.is_set():
                 self._tick(port)
+                self.lateness.record(self._clock() - deadline)
                 deadline += FRAME_SECONDS
                 delay = deadline - self._clock()
                 if delay > 0:
@@ -182,6 +187,8 @@ class PcmPump:
                 pending, self._queue = list(self._queue), collections.deque()
             for playback in pending:
                 playback.cancel()
+            log.info("%s: %d frames written, %d dropped; %s priority; lateness %s", self.name, self.frames_written,
+                     self.frames_dropped, priority, self.lateness.summary_ms())
 
     def _tick(self, port: AudioPort) -> None:
         frame = self._next_frame()

@@ -15,6 +15,7 @@ FRAME_SECONDS = 0.02
 # A stream that fell behind by up to this much sends the missed frames at once; further behind, it resyncs.
 MAX_CATCH_UP = 0.2
 SILENCE = bytes(FRAME_BYTES)
+VOICED_RMS = 300.0         # a 20 ms frame above this RMS is speech or tone, not silence
 
 
 class AudioError(PigateError):
@@ -76,7 +77,7 @@ def seconds(pcm: bytes) -> float:
     return len(pcm) / (2 * RATE)
 
 
-def voiced_seconds(pcm: bytes, *, threshold: float = 300.0) -> float:
+def voiced_seconds(pcm: bytes, *, threshold: float = VOICED_RMS) -> float:
     """Seconds of 20 ms frames whose RMS exceeds `threshold` (speech or tone, not silence)."""
     loud = sum(1 for i in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES)
                if rms(pcm[i:i + FRAME_BYTES]) > threshold)

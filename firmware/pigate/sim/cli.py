@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import os
 import sys
 import urllib.error
 import urllib.parse
@@ -99,8 +101,12 @@ def _fault(args: argparse.Namespace) -> int:
 def _call(args: argparse.Namespace, method: str, path: str, **params: str | None) -> int:
     body = {k: v for k, v in params.items() if v is not None}
     data = json.dumps(body).encode() if method == "POST" else None
-    req = urllib.request.Request(args.url.rstrip("/") + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    user = os.environ.get("PIGATE_USER", "")
+    if user:  # a daemon with [[http.users]] wants one of them on /sim/ too
+        pair = f"{user}:{os.environ.get('PIGATE_PASSWORD', '')}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+    req = urllib.request.Request(args.url.rstrip("/") + path, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             answer = json.loads(resp.read() or b"null")

@@ -157,6 +157,12 @@ class HandsetCall:
         self._call: "Call | None" = None
         self._control: "CallControl | None" = None
         self.started = time.monotonic()
+        # time.monotonic() of: the call connecting, the first audio and the first/last voiced frame heard
+        self.answered_at: float | None = None
+        self.first_heard_at: float | None = None
+        self.first_voiced_at: float | None = None
+        self.last_voiced_at: float | None = None
+        self.heard_log: deque[tuple[float, bool]] = deque(maxlen=3000)  # (arrival, voiced), the last 60 s
 
     @property
     def peer(self) -> str:
@@ -216,6 +222,7 @@ class HandsetCall:
         self._set("ringing")
 
     def remote_answered(self) -> None:
+        self.answered_at = time.monotonic()
         self._set("active")
 
     def remote_ended(self, reason: str) -> None:
@@ -231,8 +238,18 @@ class HandsetCall:
             self._control.far_ended(self._call, "NO CARRIER")
 
     def hear_pcm(self, data: bytes) -> None:
+        now = time.monotonic()
+        flags = [audio.rms(f) > audio.VOICED_RMS for f in audio.frames(data)]
+        voiced = any(flags)
         with self._cond:
             self._heard += data
+            self.heard_log.extend((now, v) for v in flags)
+            if self.first_heard_at is None:
+                self.first_heard_at = now
+            if voiced:
+                if self.first_voiced_at is None:
+                    self.first_voiced_at = now
+                self.last_voiced_at = now
 
     def hear_dtmf(self, digits: str) -> None:
         with self._cond:
@@ -295,6 +312,11 @@ class HandsetCall:
 
     def heard_seconds(self) -> float:
         return audio.seconds(self.heard_pcm)
+
+    def silent_since(self, t: float) -> float | None:
+        """When the first silent frame after `t` arrived (None: none yet)."""
+        with self._cond:
+            return next((at for at, voiced in self.heard_log if at >= t and not voiced), None)
 
     def heard_voiced_seconds(self, threshold: float = 300.0) -> float:
         return audio.voiced_seconds(self.heard_pcm, threshold=threshold)

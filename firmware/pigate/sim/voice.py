@@ -249,22 +249,27 @@ class CallControl:
         while not self._stop.is_set():
             if not self._stream.wait(0.2):
                 continue
+            try:  # what the host wrote while no call was up is not heard by the next caller (a modem drops it)
+                while port.read(0):
+                    pass
+            except PortGone:
+                continue
             deadline = time.monotonic()
             while self._stream.is_set() and not self._stop.is_set():
                 call = self.current
                 if call is None:
                     break
                 try:
-                    heard = port.read(0)
-                    if heard:
-                        call.far.hear_pcm(heard)
                     port.write_nowait(call.far.next_frame())
                     self.frames_sent += 1
+                    deadline += FRAME_SECONDS
+                    # Until the next frame is due, take the host's audio as it arrives, as a modem does: the
+                    # handset hears (and timestamps) each frame within a millisecond of its write.
+                    while (delay := deadline - time.monotonic()) > 0 and not self._stop.is_set():
+                        heard = port.read(delay)
+                        if heard:
+                            call.far.hear_pcm(heard)
                 except PortGone:
                     break
-                deadline += FRAME_SECONDS
-                delay = deadline - time.monotonic()
-                if delay > 0:
-                    self._stop.wait(delay)
-                elif delay < -MAX_CATCH_UP:
+                if delay < -MAX_CATCH_UP:
                     deadline = time.monotonic()  # fell far behind (machine stalled): resync, don't burst

@@ -21,10 +21,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 from pigate.callstates import ERROR, NOT_FOUND
-from pigate.errors import CallConnectFailed, CallerGone, InappropriateCommand, ModemError
+from pigate.errors import CallConnectFailed, CallerGone, InappropriateCommand, MediaError, ModemError
 from pigate.media import beep_pcm
 from pigate.numbers import is_dialable
 from pigate.ozml.leg import COMPLETED, HOLD, IN_CALL, RINGING, KeyBuffer, RecordingResult
@@ -72,6 +72,14 @@ class AudioPump(Protocol):
     def mute(self, muted: bool) -> None: ...
 
     def capture(self, sink: Callable[[bytes], None] | None) -> None: ...
+
+
+def _finish(pieces: Iterator[bytes]) -> None:
+    try:
+        for _ in pieces:
+            pass
+    except (MediaError, OSError) as exc:
+        log.warning("finishing a prompt for the cache failed: %s", exc)
 
 
 class GsmLeg:
@@ -228,7 +236,12 @@ class GsmLeg:
               interruptible: bool = False) -> bool:
         if not self.live:
             return False
-        return self._play_pcm(self._media.speech(text, language=language, voice=voice), interruptible)
+        pieces = self._media.speech_pieces(text, language=language, voice=voice)
+        first = next(pieces, b"")  # errors (espeak-ng missing, bad text) surface here, before anything plays
+        self._ensure_audio()
+        if self._pump is None or not self._pump.running:
+            return self._play_pcm(first + b"".join(pieces), interruptible)
+        return self._play_pcm(first, interruptible, more=pieces)
 
     def play(self, source: str, *, repeat: bool = False, timeout: float | None = None,
              interruptible: bool = False) -> bool:
@@ -249,8 +262,10 @@ class GsmLeg:
         if self.live:
             self._play_pcm(beep_pcm(), False)
 
-    def _play_pcm(self, pcm: bytes, interruptible: bool, *, limit: float | None = None) -> bool:
-        """Play and wait; False when a key (if interruptible) or the end of the call cut it short."""
+    def _play_pcm(self, pcm: bytes, interruptible: bool, *, limit: float | None = None,
+                  more: Iterator[bytes] | None = None) -> bool:
+        """Play and wait; False when a key (if interruptible) or the end of the call cut it short. `more` pieces
+        are queued behind `pcm` as they come, so they play back to back."""
         seconds = len(pcm) / 16000
         self._ensure_audio()
         if self._pump is None or not self._pump.running:
@@ -259,20 +274,33 @@ class GsmLeg:
             if interruptible:
                 return not self.keypad.wait(wait) and not self.keypad.closed
             return self.keypad.sleep(wait)
-        playback = self._pump.play(pcm)
+        pieces = [self._pump.play(pcm)]
+
+        def stop() -> None:
+            for p in pieces:
+                p.cancel()
+            if more is not None:  # a prompt cut short is still finished (off this thread) so it gets cached
+                threading.Thread(target=_finish, args=(more,), name="tts-finish", daemon=True).start()
+
+        for piece in more or ():
+            if self.keypad.closed or (interruptible and self.keypad.wait(0)) or pieces[-1].cancelled:
+                stop()
+                return False
+            pieces.append(self._pump.play(piece))  # queued behind the previous piece
+        playback = pieces[-1]  # done when all are
         deadline = None if limit is None else self._monotonic() + limit
         while not playback.done.is_set():
             if self.keypad.closed:
-                playback.cancel()
+                stop()
                 return False
             if interruptible:
                 if self.keypad.wait(TICK):
-                    playback.cancel()
+                    stop()
                     return False
             else:
                 playback.done.wait(TICK)
             if deadline is not None and self._monotonic() >= deadline:
-                playback.cancel()
+                stop()
                 return True
         return not playback.cancelled
 
