@@ -94,7 +94,9 @@ def test_connect_timeout_takes_the_configured_time_not_more():
         with pytest.raises(ConnectFailed):
             notifier(connect_timeout=0.4).post(hole.url(), messages.goto())
         elapsed = time.monotonic() - start
-        assert 0.35 <= elapsed < 0.8, elapsed
+        # At least the configured time, and it was our deadline that ended it: without one the kernel would try
+        # for minutes (the margin is for a loaded machine, not for the deadline).
+        assert 0.35 <= elapsed < 2.0, elapsed
     finally:
         hole.close()
 
