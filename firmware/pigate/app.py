@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -10,28 +11,40 @@ from typing import Callable
 import bottle
 
 from pigate import calls as call_service
+from pigate import mail
 from pigate import routing as routes
 from pigate import sms as sms_service
+from pigate.addressbook import AddressBook, CallerNames, NumberPlan
+from pigate.api.addressbook import AddressBookCommands
+from pigate.api.alarm import AlarmCommands
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.throttle import LoginThrottle
 from pigate.api.calls import CallCommands, install_recordings
+from pigate.api.configuration import ConfigCommands
 from pigate.api.extensions import Extension, ExtensionCommands
+from pigate.api.mail import MailCommands
+from pigate.api.messages import MessageCommands
 from pigate.api.maintenance import MaintenanceCommands
 from pigate.api.ozeki import CommandTable, OzekiApi
 from pigate.api.sms import SmsCommands
 from pigate.board.gpio import make_pins
 from pigate.board.leds import StatusLeds
 from pigate.config import Config
+from pigate.configedit import ConfigEditor, ConfigFile, Section
 from pigate.errors import ApiError, ForbiddenAddress
 from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.lines import Lines
 from pigate.notify import Notifier, NotifyConfig
+from pigate.ozml.files import ScriptFiles
+from pigate.ozml.mailbox import Mailboxes
+from pigate.ozml.services import ScriptExtras
 from pigate.routing import Routing
 from pigate.sdnotify import SystemdNotifier
 from pigate.sip import SipDriver
 from pigate.sms import DetachedScripts
 from pigate.store import Database
+from pigate.store.addressbook import AddressBookStore
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +52,18 @@ log = logging.getLogger(__name__)
 class App:
     """The daemon: owns every long-lived part and starts/stops them in dependency order."""
 
-    def __init__(self, *, config: Config, notifier: SystemdNotifier | None = None) -> None:
+    def __init__(self, *, config: Config, notifier: SystemdNotifier | None = None,
+                 config_path: Path | None = None) -> None:
         self.config = config
+        self.config_path = config_path
         self.systemd = notifier or SystemdNotifier()
         self.bus = EventBus()
         self.db: Database | None = None
         self.sms: sms_service.SmsService | None = None
         self.calls: call_service.CallService | None = None
         self.scripts: DetachedScripts | None = None
+        self.mail: mail.MailService | None = None
+        self.addressbook: AddressBook | None = None
         self.sip: SipDriver | None = None
         # One pins backend for the LEDs and the power key; the gpio one fails here, before anything starts.
         self.pins = make_pins(config.leds.backend)
@@ -84,10 +101,18 @@ class App:
         """The API's commands and routes, over the services start() has made."""
         cfg = self.config.http
         addresses = AddressGuard(allow=cfg.allow, deny=cfg.deny)
-        ExtensionCommands(extensions=self._extensions()).register(self.commands)
+        self._extension_list = self._extensions()
+        ExtensionCommands(extensions=self._extension_list).register(self.commands)
         SmsCommands(service=self.sms).register(self.commands)
-        CallCommands(service=self.calls).register(self.commands)
+        CallCommands(service=self.calls, names=self._name_of).register(self.commands)
+        AddressBookCommands(book=self.addressbook).register(self.commands)
+        AlarmCommands(calls=self.calls).register(self.commands)
+        MailCommands(service=self.mail).register(self.commands)
+        MessageCommands(service=self.sms, extensions=self.config.api_extensions).register(self.commands)
         MaintenanceCommands(lines=self.lines).register(self.commands)
+        editor = None if self.config_path is None else ConfigEditor(file=ConfigFile(path=self.config_path),
+                                                                   apply=self._apply_config)
+        ConfigCommands(editor=editor, authenticated=bool(cfg.users)).register(self.commands)
         install_recordings(self.web, service=self.calls, guard=addresses)
         api = OzekiApi(commands=self.commands, users=self.users, addresses=addresses,
                        max_request_bytes=cfg.max_request_bytes)
@@ -119,6 +144,30 @@ class App:
             raise bottle.HTTPResponse(json.dumps({"code": error.code, "error": error.message}), status, headers) \
                 from error
 
+    def _name_of(self, number: str) -> str:
+        contact = self.addressbook.lookup(number) if self.addressbook is not None else None
+        return contact.name if contact is not None else ""
+
+    def _script_extras(self) -> ScriptExtras:
+        """What scripts reach besides calls and SMS (the mail service started before them)."""
+        cfg = self.config
+        return ScriptExtras(email=self.mail if self.mail is not None and self.mail.configured else None,
+                            files=ScriptFiles(roots={"content": cfg.content_dir, "recordings": cfg.recordings_dir}),
+                            mailboxes=Mailboxes())
+
+    def _apply_config(self, new: Config, section: Section) -> bool:
+        """A config change made over the API, applied live where the section allows it (API extensions: their
+        URLs and lines); anything else waits for a restart (False)."""
+        if section.type != "ApiExtension":
+            return False
+        self.config = dataclasses.replace(self.config, api_extensions=new.api_extensions)
+        self.routing.set_extensions(new.api_extensions)
+        for service in (self.sms, self.calls, self.mail):
+            if service is not None:
+                service.set_extensions(new.api_extensions)
+        self._extension_list[:] = self._extensions()  # ListExtensions reads this list
+        return True
+
     def _error_url(self, api_extension: str) -> str:
         return self.routing.url(routes.ERROR, api_extension)
 
@@ -139,15 +188,26 @@ class App:
         self._stoppers.append(self.db.close)
         self.lines.start()
         self._stoppers.append(self.lines.stop)
+        # The address book names callers in the notifications (CallerName); mail is sent by its own worker,
+        # started before the scripts that queue mail and stopped after them.
+        ab = self.config.addressbook
+        plan = NumberPlan(country_code=ab.country_code, national_prefix=ab.national_prefix)
+        self.addressbook = AddressBook(store=AddressBookStore(db=self.db), plan=plan)
+        poster = CallerNames(poster=self.notifier, book=self.addressbook)
+        self.mail = mail.from_config(config=self.config, db=self.db)
+        self.mail.start()
+        self._stoppers.append(self.mail.stop)
+        extras = self._script_extras()
         # Built in dependency order (SMS <- calls <- scripts answering SMS notifications), started SMS first;
         # stopped in reverse: scripts, then calls (hanging up live calls on the modems), then SMS.
         self.sms = sms_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
-                                           poster=self.notifier, answer_handler=lambda s: self.scripts.submit(s))
+                                           poster=poster, answer_handler=lambda s: self.scripts.submit(s))
         self.calls = call_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
-                                              poster=self.notifier, sms=self.sms,
-                                              public_url=lambda: self.config.http.public_url or self.url)
+                                              poster=poster, sms=self.sms,
+                                              public_url=lambda: self.config.http.public_url or self.url,
+                                              extras=extras)
         self.scripts = DetachedScripts(submit=self.sms.submit, calls=self.calls.scripts, fetch=self.notifier.post,
-                                       error_url=self._error_url)
+                                       error_url=self._error_url, extras=extras)
         self.sms.start()
         self._stoppers.append(self.sms.stop)
         self.calls.start()

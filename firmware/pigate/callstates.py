@@ -17,6 +17,7 @@ ENDED = frozenset({TRANSFERRED, COMPLETED, BUSY, CANCELLED, ERROR})
 CALLER_HANG_UP, CALLEE_HUNG_UP, TRANSFER_COMPLETED = "CallerHangUp", "CalleeHungUp", "TransferCompleted"
 REJECTED, NO_ANSWER, FAILED = "Rejected", "NoAnswer", "Failed"
 RESULTS = (CALLER_HANG_UP, CALLEE_HUNG_UP, TRANSFER_COMPLETED, REJECTED, NO_ANSWER, BUSY, CANCELLED, FAILED)
+ANSWERED_RESULTS = frozenset({CALLER_HANG_UP, CALLEE_HUNG_UP, TRANSFER_COMPLETED})  # how answered calls end
 
 # Where an outgoing call got to (the Error notification's and 402's state for a call that did not connect).
 CALLING, NOT_FOUND, NO_FREE_LINE = "Calling", "NotFound", "NoFreeLine"

@@ -26,7 +26,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cfg = config_mod.load(args.config)
     _setup_logging(args.log_level or cfg.log_level)
-    app = App(config=cfg)
+    app = App(config=cfg, config_path=config_mod.path_of(args.config))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

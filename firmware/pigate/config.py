@@ -323,6 +323,52 @@ class SmsConfig:
             raise ConfigError(f"'{path}.sweep_interval' must be at least 1 second")
 
 
+@dataclass(frozen=True)
+class EmailConfig:
+    """The SMTP relay SendEmail goes through, the `[email]` section; no host = SendEmail answers 701."""
+
+    host: str = ""
+    port: int = 587
+    starttls: bool = True             # upgrade the plain connection (port 587); false with tls = false: plain SMTP
+    tls: bool = False                 # TLS from the first byte (SMTPS, port 465)
+    username: str = ""                # no username: no AUTH
+    password: str = ""
+    sender: str = ""                  # From when the command names no Sender
+    ca_file: str = ""                 # trust this CA bundle instead of the system's (a private relay)
+    timeout: float = 30.0             # per SMTP conversation step
+    max_attempts: int = 10            # per mail, on temporary errors (relay down, 4xx)
+    retry_base: float = 30.0          # seconds, doubling per attempt
+    retry_cap: float = 3600.0
+    max_attachment_bytes: int = 10 * 1024 * 1024
+
+    def validate(self, path: str) -> None:
+        if not 0 < self.port <= 65535:
+            raise ConfigError(f"'{path}.port' must be 1-65535, got {self.port}")
+        if self.starttls and self.tls:
+            raise ConfigError(f"'{path}': starttls and tls cannot both be true (tls is TLS from the start)")
+        if self.host and "@" not in self.sender:
+            raise ConfigError(f"'{path}.sender' must be an e-mail address when host is set, got {self.sender!r}")
+        if self.password and not self.username:
+            raise ConfigError(f"'{path}.password' is set without a username")
+        if self.timeout <= 0 or self.retry_base <= 0 or self.retry_cap < self.retry_base or self.max_attempts < 1:
+            raise ConfigError(f"'{path}': timeout and retry_base must be > 0, retry_cap >= retry_base, "
+                              "max_attempts >= 1")
+
+
+@dataclass(frozen=True)
+class AddressBookConfig:
+    """How the address book matches numbers, the `[addressbook]` section."""
+
+    country_code: str = ""            # the box's country calling code, e.g. "1" or "36": national forms then match
+    national_prefix: str = "0"        # dialled before an area code at home ("0"; "1" in North America)
+
+    def validate(self, path: str) -> None:
+        if self.country_code and not (self.country_code.isdigit() and 1 <= len(self.country_code) <= 3):
+            raise ConfigError(f"'{path}.country_code' must be 1-3 digits, got {self.country_code!r}")
+        if self.national_prefix and not self.national_prefix.isdigit():
+            raise ConfigError(f"'{path}.national_prefix' must be digits, got {self.national_prefix!r}")
+
+
 BOARD_LEDS = ("power", "network", "activity")  # the status LEDs pigate.board.leds drives
 GPIO_PINS = range(2, 28)  # BCM GPIO 2-27: the 40-pin header's GPIOs
 
@@ -383,6 +429,8 @@ class Config:
     leds: LedsConfig = field(default_factory=LedsConfig)
     board: BoardConfig = field(default_factory=BoardConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    addressbook: AddressBookConfig = field(default_factory=AddressBookConfig)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     def validate(self, path: str) -> None:
@@ -415,6 +463,10 @@ class Config:
     def content_dir(self) -> Path:
         return Path(self.storage.content_dir) if self.storage.content_dir else self.data_dir / "content"
 
+    @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"
+
 
 def parse(text: str) -> Config:
     """Parse TOML text into a validated Config; errors are ConfigError naming the key (load() adds the file)."""
@@ -425,12 +477,18 @@ def parse(text: str) -> Config:
     return _schema.load(Config, data)
 
 
+def path_of(path: str | os.PathLike[str] | None) -> Path | None:
+    """The file `load(path)` reads: `path`, else /etc/pigate/pigate.toml when present, else None (defaults)."""
+    if path is not None:
+        return Path(path)
+    return SYSTEM_CONFIG if SYSTEM_CONFIG.exists() else None
+
+
 def load(path: str | os.PathLike[str] | None = None) -> Config:
     """Load `path`; without one, /etc/pigate/pigate.toml when present, else the built-in defaults."""
+    path = path_of(path)
     if path is None:
-        if not SYSTEM_CONFIG.exists():
-            return Config()
-        path = SYSTEM_CONFIG
+        return Config()
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -120,7 +120,17 @@ class ConfigNotFound(ApiError):
 
 
 class InvalidConfig(ApiError):
+    """702: `InvalidConfig(type, detail=...)`; the detail (the key and what is wrong with it) follows the message."""
+
     code = 702
+
+    def __init__(self, type_name: str, *, detail: str = "") -> None:
+        self.detail = detail
+        super().__init__(type_name)
+
+    @property
+    def message(self) -> str:
+        return f"{self}: {self.detail}" if self.detail else str(self)
 
 
 class ConfigAlreadyExists(ApiError):

@@ -26,6 +26,11 @@ class Routing:
         self._by_id = {e.id: e for e in extensions}
         self.defaults = defaults
 
+    def set_extensions(self, extensions: Sequence[ApiExtension]) -> None:
+        """API extensions changed over the API, applied live: new objects, so a reader sees the old or the new."""
+        self._by_id = {e.id: e for e in extensions}
+        self._extensions = list(extensions)
+
     def extension(self, api_extension: str) -> ApiExtension | None:
         return self._by_id.get(api_extension)
 

@@ -14,6 +14,7 @@ from typing import Callable
 
 import bottle
 
+from pigate.api.alarm import AlarmCommands
 from pigate.api.auth import AddressGuard, UserGuard
 from pigate.api.calls import CallCommands, install_recordings
 from pigate.api.ozeki import CommandTable, OzekiApi
@@ -23,6 +24,7 @@ from pigate.httpserver import HttpServer
 from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.modem import Modem, ModemConfig
 from pigate.notify import AddressPolicy, Notifier, NotifyConfig
+from pigate.ozml.services import ScriptExtras
 from pigate.calls import CallService, CallSettings, GsmLine, GsmSettings, GsmTrunk, LegMedia, RecordingShelf
 from pigate.config import SmsConfig
 from pigate.sms import Line, SmsService
@@ -152,10 +154,13 @@ class Gateway:
 
 
 def start_gateway(tmp: Path, *, dialect: str = "sim7600", incoming: bool = True, error_url: bool = True,
-                  latency: LatencyProfile | None = None) -> Gateway:
+                  latency: LatencyProfile | None = None,
+                  extras: Callable[[Database, list], ScriptExtras] | None = None) -> Gateway:
+    """`extras(db, stoppers)` makes the scripts' extras (mail, files, ...) over the gateway's database and
+    appends what must be stopped to `stoppers`."""
     stoppers: list[Callable[[], None]] = []
     try:
-        return _start(tmp, dialect, incoming, error_url, latency, stoppers)
+        return _start(tmp, dialect, incoming, error_url, latency, stoppers, extras)
     except BaseException:
         for stop in reversed(stoppers):
             stop()
@@ -163,7 +168,7 @@ def start_gateway(tmp: Path, *, dialect: str = "sim7600", incoming: bool = True,
 
 
 def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: LatencyProfile | None,
-           stoppers: list[Callable[[], None]]) -> Gateway:
+           stoppers: list[Callable[[], None]], extras: Callable[[Database, list], ScriptExtras] | None) -> Gateway:
     (tmp / "links").mkdir(parents=True)
     net = Network(link_dir=tmp / "links", latency=latency or LatencyProfile(no_answer=0.5))
     stoppers.append(net.stop)
@@ -201,11 +206,13 @@ def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: La
         store=store, trunks=[trunk], extensions=[ext],
         notifications=NotificationsConfig(call_changed_url=app.url("/changed"),
                                           error_url=app.url("/errors") if error_url else ""),
-        poster=notifier, media=leg_media, sms=sms, settings=CallSettings(answer_poll=0.5, stop_timeout=3.0))
+        poster=notifier, media=leg_media, sms=sms, settings=CallSettings(answer_poll=0.5, stop_timeout=3.0),
+        extras=extras(db, stoppers) if extras else ScriptExtras())
     service.start()
     stoppers.append(service.stop)
     table = CommandTable()
     CallCommands(service=service).register(table)
+    AlarmCommands(calls=service).register(table)
     web = bottle.Bottle()
     OzekiApi(commands=table, users=UserGuard(users=[]), addresses=AddressGuard()).install(web)
     install_recordings(web, service=service)

@@ -154,3 +154,53 @@ def test_pjsua2s_own_errors_reach_the_python_log(gateway, tmp_path, caplog):
         with pytest.raises(SipError, match="cannot play"):
             gw.player(tmp_path / "missing.wav")
     assert any(r.name == "pigate.sip.pjsua2" and "missing.wav" in r.getMessage() for r in caplog.records)
+
+
+def test_pjsua2_objects_kept_past_stop_are_let_go_without_an_abort(peer_factory, tmp_path):
+    """Something outside the driver (a log record's traceback kept by a log handler, a test report) can
+    hold a port, player, recorder or call past stop(); letting go of it later must not call into the
+    destroyed library (pjmedia_conf_remove_port's assertion aborted whole test runs)."""
+    gw_port = free_sip_port()
+    peer = peer_factory(gateway_port=gw_port)
+    wav = tmp_path / "tone.wav"
+    wav.write_bytes(_tone_wav())
+    script = textwrap.dedent(f"""
+        import gc, queue
+        from pigate.config import SipPeer
+        from pigate.sip import SipDriver
+        got = queue.Queue()
+        def on_incoming(call):
+            call.answer(); got.put(call)
+        d = SipDriver(port={gw_port}, peers=[SipPeer(name="p1", address="127.0.0.1:{peer.port}")],
+                      on_incoming=on_incoming)
+        d.start()
+        print("up", flush=True)
+        call = got.get(timeout=10)
+        port, player = d.frame_port("kept"), d.player({str(wav)!r}, loop=True)
+        recorder = d.recorder({str(tmp_path / "rec.wav")!r})
+        for media in (port, player, recorder):
+            call.connect(media)
+        kept = [call.pj_call, port.pj_media, player.pj_media, recorder.pj_media]
+        d.stop()
+        del kept
+        gc.collect()
+        print("stopped", flush=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], env=pigate_env(), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "up"
+    peer.command("dial", target="9")
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert out.strip() == "stopped"
+    assert "Assertion" not in err and "Aborted" not in err
+
+
+def _tone_wav() -> bytes:
+    import io, math, struct, wave
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / 8000)))
+                               for i in range(8000)))
+    return buf.getvalue()

@@ -8,13 +8,15 @@ Answers beyond Code/Message (ours where Ozeki's pages are silent):
 - ListCallHistory / GetCallHistory: `<TotalRecords>` then `<CallHistory><Call>` with StartTime, Direction,
   Source, Destination, State (how it ended: CallerHangUp, CalleeHungUp, TransferCompleted, Rejected, NoAnswer,
   Busy, Cancelled, Failed), Dialed, CallerId, Type (Audio), CallId, then ours: CallState (the final call
-  state), RingDuration, TalkDuration, Line, ApiExtension. Newest first; RowsPerPage 1-500.
+  state), RingDuration, TalkDuration, Line, ApiExtension, CallerName and CalleeName (the address book's names
+  of Source and Destination, empty when unknown). Newest first; RowsPerPage 1-500.
 Party (caller, callee, all) is accepted and ignored: a GSM call has one far party.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Callable
 
 import bottle
 
@@ -46,18 +48,22 @@ def _active(call: ActiveCall) -> Element:
                      ("CallState", call.state), ("Direction", call.direction), ("Line", call.line)])
 
 
-def _history(row: HistoryRow) -> Element:
+def _history(row: HistoryRow, name: Callable[[str], str]) -> Element:
     return ("Call", [("StartTime", _time(row.start_time)), ("Direction", row.direction), ("Source", row.source),
                      ("Destination", row.destination), ("State", row.result or row.state), ("Dialed", row.dialed),
                      ("CallerId", row.caller_id), ("Type", "Audio"), ("CallId", row.call_id),
                      ("CallState", row.state), ("RingDuration", _seconds(row.ring_duration)),
                      ("TalkDuration", _seconds(row.talk_duration)), ("Line", row.line),
-                     ("ApiExtension", row.api_extension)])
+                     ("ApiExtension", row.api_extension), ("CallerName", name(row.source)),
+                     ("CalleeName", name(row.destination))])
 
 
 class CallCommands:
-    def __init__(self, *, service: CallService) -> None:
+    """`names` gives the address book's name of a number ("" when unknown)."""
+
+    def __init__(self, *, service: CallService, names: Callable[[str], str] = lambda number: "") -> None:
         self._calls = service
+        self._names = names
 
     def register(self, table: CommandTable) -> None:
         table.add("Call", self.call)
@@ -160,7 +166,7 @@ class CallCommands:
                             destination=p.get("Destination"), state=p.get("State"), dialed=p.get("Dialed"),
                             caller_id=p.get("CallerId"), call_id=p.get("CallId"))
         total, found = self._calls.history(flt, offset=page * rows, limit=rows)
-        return [("TotalRecords", total), ("CallHistory", [_history(r) for r in found])]
+        return [("TotalRecords", total), ("CallHistory", [_history(r, self._names) for r in found])]
 
 
 def install_recordings(web: bottle.Bottle, *, service: CallService, guard: AddressGuard | None = None) -> None:

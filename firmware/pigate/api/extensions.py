@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Sequence
 
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.responses import Element
@@ -21,10 +21,11 @@ class Extension:
 
 
 class ExtensionCommands:
-    """Answers from a fixed list of extensions whose state is read live on each request."""
+    """Answers from a list of extensions whose state is read live on each request; the list is the caller's
+    (the composition root replaces its contents when API extensions change over the API)."""
 
-    def __init__(self, *, extensions: Iterable[Extension]) -> None:
-        self._extensions = list(extensions)
+    def __init__(self, *, extensions: Sequence[Extension]) -> None:
+        self._extensions = extensions
 
     def register(self, table: CommandTable) -> None:
         table.add("ListExtensions", self.list_extensions)
@@ -38,7 +39,7 @@ class ExtensionCommands:
                 raise ConfigNotFound(wanted)
             wanted = match[0]
         rows: list[Element] = []
-        for ext in self._extensions:
+        for ext in list(self._extensions):
             if wanted and ext.type != wanted:
                 continue
             state = "Connected" if ext.connected() else "Disconnected"

@@ -159,6 +159,15 @@ class ServiceLeg:
         if self.call.live:
             self.trunk_leg.beep()
 
+    def play_pcm(self, pcm: bytes) -> None:
+        if self.call.live:
+            self.trunk_leg.play_pcm(pcm)
+
+    def hear(self, seconds: float) -> bytes:
+        if not self.call.live:
+            return b""
+        return self.trunk_leg.hear(seconds)
+
     def record(self, *, format: str = "mp3", duration: float | None = None, inactivity: float | None = None,
                finish_digits: str | None = None, path: str | None = None) -> RecordingResult:
         if not self.call.live:

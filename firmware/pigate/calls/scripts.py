@@ -6,6 +6,7 @@ from typing import Protocol
 
 from pigate.errors import NotImplementedCommand, SmsDestinationNotFound
 from pigate.ozml.leg import Leg
+from pigate.ozml.services import CallFate
 
 
 class SmsSubmitter(Protocol):
@@ -25,12 +26,14 @@ class CallControl(Protocol):
 
     def leg_of(self, call_id: str) -> Leg: ...
 
+    def fate(self, call_id: str) -> CallFate | None: ...
+
 
 class CallScriptServices:
     """ScriptServices for sessions on GSM calls, and (through DetachedScripts) for the OzML that answers
     IncomingSMS and SMSDeliveryReport: Call, third-party verbs on live calls, SendSms.
 
-    SendEmail, CallSetup and AttendedTransfer are not offered by a GSM gateway with one call per modem:
+    CallSetup and AttendedTransfer are not offered by a GSM gateway with one call per modem:
     they raise 301, which the runner reports as an Error notification before going on.
     """
 
@@ -45,16 +48,15 @@ class CallScriptServices:
         return self._sms.submit(recipient, text, api_extension=api_extension, sender=sender,
                                 report_url=delivery_report_url)
 
-    def send_email(self, recipient: str, text: str, *, sender: str | None, subject: str | None,
-                   api_extension: str) -> None:
-        raise NotImplementedCommand("SendEmail")
-
     def call(self, dialed: str, *, api_extension: str, caller_id: str | None, caller_display_name: str | None,
              url: str | None, error_url: str | None, response_ozml: str | None, finished_url: str | None,
              ring_time: int) -> str:
         return self._calls.call(dialed, api_extension=api_extension, caller_id=caller_id,
                                 caller_display_name=caller_display_name, url=url, error_url=error_url,
                                 response_ozml=response_ozml, finished_url=finished_url, ring_time=ring_time)
+
+    def call_fate(self, call_id: str) -> CallFate | None:
+        return self._calls.fate(call_id)
 
     def call_setup(self, caller: str, callee: str, *, error_url: str | None) -> str:
         raise NotImplementedCommand("CallSetup")

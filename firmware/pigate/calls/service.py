@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from pigate.callstates import CANCELLED, IN_CALL, NO_ANSWER, NO_FREE_LINE, RINGING
+from pigate.callstates import ANSWERED_RESULTS, CANCELLED, IN_CALL, NO_ANSWER, NO_FREE_LINE, RINGING
 from pigate.config import ApiExtension, Config, NotificationsConfig
 from pigate.errors import ApiError, ApiExtensionUnavailable, CallConnectFailed, DialFailed, InvalidParameter, StoreError
 from pigate.events import EventBus
@@ -35,6 +35,7 @@ from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.notify import AddressPolicy, messages
 from pigate.numbers import is_dialable
 from pigate.ozml.runner import Runner
+from pigate.ozml.services import CallFate, ScriptExtras
 from pigate.routing import Routing
 from pigate.store import Database
 from pigate.store.calls import CallStore, HistoryFilter, HistoryRow
@@ -60,8 +61,9 @@ class CallService:
     def __init__(self, *, store: CallStore, trunks: Sequence[Trunk], extensions: Sequence[ApiExtension],
                  notifications: NotificationsConfig, poster: Poster | None, media: LegMedia,
                  sms: SmsSubmitter | None = None, settings: CallSettings = CallSettings(),
+                 extras: ScriptExtras = ScriptExtras(),
                  clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._store, self._settings = store, settings
+        self._store, self._settings, self._extras = store, settings, extras
         self._clock, self._monotonic = clock, monotonic
         self._trunks = list(trunks)
         self._lines: dict[str, tuple[Trunk, TrunkLine]] = {line.name: (trunk, line) for trunk in self._trunks
@@ -135,7 +137,11 @@ class CallService:
             self._notify.error(messages.error_from(error, call_id=call_id or record.id), self._notify.error_url(record))
 
         return Runner(leg=leg, services=self.scripts, fetch=self._notify.post_now, on_error=on_error,
-                      api_extension=record.api_extension)
+                      api_extension=record.api_extension, extras=self._extras)
+
+    def set_extensions(self, extensions: Sequence[ApiExtension]) -> None:
+        """API extensions changed over the API, applied live (the notifications share this routing)."""
+        self._routing.set_extensions(extensions)
 
     def leg_of(self, call_id: str) -> ServiceLeg:
         """The leg of a live call (third-party control); 601 when there is none."""
@@ -350,6 +356,17 @@ class CallService:
                 limit: int = 20) -> tuple[int, list[HistoryRow]]:
         return self._store.history(flt, offset=offset, limit=limit)
 
+    def fate(self, call_id: str) -> CallFate | None:
+        """How a call stands, live or from its history row (OzML's Request follows its calls with this)."""
+        live = self._registry.get(call_id)
+        if live is not None:
+            rec = live.record.snapshot()
+            return CallFate(rec.state, rec.result, rec.answered is not None, not rec.live)
+        row = self._store.get_history(call_id)
+        if row is None:
+            return None
+        return CallFate(row.state, row.result, row.result in ANSWERED_RESULTS, True)
+
     def recording_path(self, name: str) -> Path | None:
         return self.shelf.path_of(name)
 
@@ -365,14 +382,14 @@ def media_from_config(*, config: Config, store: CallStore, public_url: Callable[
                            urls=UrlCache(directory=data / "cache" / "audio-urls",
                                          policy=AddressPolicy(allow=tuple(n.allow), deny=tuple(n.deny))),
                            decoded=DiskCache(directory=data / "cache" / "audio-decoded", max_bytes=64 << 20))
-    shelf = RecordingShelf(directory=data / "recordings", index=store, base_url=public_url)
+    shelf = RecordingShelf(directory=config.recordings_dir, index=store, base_url=public_url)
     return LegMedia(tts=Tts(cache_dir=data / "cache" / "tts"), library=library, shelf=shelf,
                     max_record_seconds=max_record_seconds)
 
 
 def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[str, object],
                 poster: Poster | None, sms: SmsSubmitter | None, public_url: Callable[[], str],
-                settings: CallSettings | None = None) -> CallService:
+                settings: CallSettings | None = None, extras: ScriptExtras = ScriptExtras()) -> CallService:
     """The service over the configured GSM lines (`modems`: line name -> that line's modem driver)."""
     store = CallStore(db=db)
     settings = settings or CallSettings()
@@ -381,4 +398,4 @@ def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[
     gsm = GsmTrunk(lines=[GsmLine(m.name, m.number, modems[m.name]) for m in config.modems if m.name in modems],
                    bus=bus, media=media)
     return CallService(store=store, trunks=[gsm], extensions=config.api_extensions, notifications=config.notifications,
-                       poster=poster, media=media, sms=sms, settings=settings)
+                       poster=poster, media=media, sms=sms, settings=settings, extras=extras)

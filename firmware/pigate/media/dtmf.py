@@ -66,6 +66,18 @@ def _goertzel_power(block: array, coeff: float) -> float:
     return s1 * s1 + s2 * s2 - coeff * s1 * s2
 
 
+def tone_share(pcm: bytes, freq: float, *, rate: int = 8000) -> float:
+    """How much of the audio's energy is a sine at `freq` (0 silence or other sound, about 1 a pure tone)."""
+    samples = array("h", bytes(pcm[:len(pcm) - len(pcm) % 2]))
+    if sys.byteorder == "big":
+        samples.byteswap()
+    energy = sum(x * x for x in samples)
+    if not samples or energy < 300.0 ** 2 * len(samples):  # as quiet as DtmfDetector's silence
+        return 0.0
+    power = _goertzel_power(samples, 2 * math.cos(2 * math.pi * freq / rate))
+    return min(1.0, power / ((len(samples) / 2) ** 2) / (energy / len(samples)) / 2)
+
+
 @dataclass
 class DtmfDetector:
     """Streaming DTMF detector for s16le PCM: feed() audio as it arrives, get the digits pressed.

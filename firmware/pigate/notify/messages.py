@@ -17,6 +17,8 @@ RECORD_COMPLETED = "RecordCompleted"
 CALL_CONNECTED = "CallConnected"
 INCOMING_CALL = "IncomingCall"
 INCOMING_SMS = "IncomingSMS"
+ALARM_NOTIFICATION = "AlarmNotification"
+ALARM_NOTIFICATION_SENT = "AlarmNotificationSent"
 SMS_DELIVERY_REPORT = "SMSDeliveryReport"
 DTMF_ENTERED = "DtmfEntered"
 GOTO = "GoTo"
@@ -96,6 +98,21 @@ def incoming_sms(*, sender: str, recipient: str, id: str, api_extension: str, me
 def sms_delivery_report(*, delivered: bool, id: str, api_extension: str) -> dict[str, str]:
     return {"NotificationName": SMS_DELIVERY_REPORT, "Delivered": flag(delivered), "ID": id,
             "ApiExtension": api_extension}
+
+
+def alarm_notification(*, call_id: str, caller: str, account: str, message_type: str, qualifier: str, kind: str,
+                       event_code: str, partition: str, zone: str, raw: str) -> dict[str, str]:
+    """(ours) One Contact ID event received on a call (ReceiveAlarmNotification)."""
+    return {"NotificationName": ALARM_NOTIFICATION, "CallId": call_id, "Caller": caller, "Account": account,
+            "MessageType": message_type, "Qualifier": qualifier, "Kind": kind, "EventCode": event_code,
+            "Partition": partition, "Zone": zone, "Raw": raw}
+
+
+def alarm_notification_sent(*, call_id: str, account: str, event_code: str, acknowledged: bool,
+                            attempts: int) -> dict[str, str]:
+    """(ours) How a SendAlarmNotification went: Acknowledged once the receiver sent its kissoff."""
+    return {"NotificationName": ALARM_NOTIFICATION_SENT, "CallId": call_id, "Account": account,
+            "EventCode": event_code, "Acknowledged": flag(acknowledged), "Attempts": str(attempts)}
 
 
 def dtmf_entered(*, dtmf_digits: str, call_leg_id: str, api_extension: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ from typing import Callable
 from pigate.errors import CallNotFound
 from pigate.ozml.leg import (BUSY, CANCELLED, COMPLETED, ENDED, ERROR, HOLD, IN_CALL, RINGING, TRANSFERRED, Leg,
                              RecordingResult)
+from pigate.ozml.services import CallFate
 
 FOREVER_REPEATS = 10  # a repeated Play without Timeout stands for this many plays
 
@@ -234,6 +235,16 @@ class FakeLeg:
         self._note("beep")
         self.keypad.sleep(0.3)
 
+    def play_pcm(self, pcm: bytes) -> None:
+        seconds = len(pcm) / 16000
+        self._note("tone", f"{seconds:.2f}")
+        self.keypad.sleep(seconds)
+
+    def hear(self, seconds: float) -> bytes:
+        """Silence (the fake has no far end that makes sounds), after `seconds` of virtual time."""
+        self.keypad.sleep(seconds)
+        return bytes(2 * int(8000 * seconds))
+
     def send_dtmf(self, keys: str) -> None:
         self._note("send-dtmf", keys)
         self.keypad.sleep(0.1 * len(keys))
@@ -275,12 +286,12 @@ class FakeServices:
     """ScriptServices that remember every request; `fail` maps a method name to the ApiError it raises."""
 
     sms: list[dict[str, object]] = field(default_factory=list)
-    emails: list[dict[str, object]] = field(default_factory=list)
     calls: list[dict[str, object]] = field(default_factory=list)
     setups: list[dict[str, object]] = field(default_factory=list)
     attended: list[tuple[str, str]] = field(default_factory=list)
     legs: dict[str, Leg] = field(default_factory=dict)
     fail: dict[str, Exception] = field(default_factory=dict)
+    fates: list[CallFate] = field(default_factory=list)  # what successive call_fate polls report; the last repeats
 
     def _maybe_fail(self, method: str) -> None:
         if method in self.fail:
@@ -294,16 +305,16 @@ class FakeServices:
                              api_extension=api_extension, delivery_report_url=delivery_report_url))
         return sms_id
 
-    def send_email(self, recipient: str, text: str, *, sender: str | None, subject: str | None,
-                   api_extension: str) -> None:
-        self._maybe_fail("send_email")
-        self.emails.append(dict(recipient=recipient, text=text, sender=sender, subject=subject,
-                                api_extension=api_extension))
-
     def call(self, dialed: str, **kw: object) -> str:
         self._maybe_fail("call")
         self.calls.append(dict(dialed=dialed, **kw))
         return f"call-{len(self.calls)}"
+
+    def call_fate(self, call_id: str) -> CallFate | None:
+        """The next of `fates` (the last one repeats); without any, an answered call that is over."""
+        if not self.fates:
+            return CallFate("Completed", "CalleeHungUp", True, True)
+        return self.fates.pop(0) if len(self.fates) > 1 else self.fates[0]
 
     def call_setup(self, caller: str, callee: str, *, error_url: str | None) -> str:
         self._maybe_fail("call_setup")

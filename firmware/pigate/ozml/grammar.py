@@ -11,7 +11,9 @@ from pigate.ozml.params import Param, params_of
 _VERB_CLASSES: tuple[type[v.Verb], ...] = (
     v.Delay, v.Speak, v.Play, v.Beep, v.Record, v.UserInput, v.GoTo, v.BlindTransfer, v.AttendedTransfer,
     v.Forward, v.ForwardCall, v.Hangup, v.Hold, v.Unhold, v.SendDTMF, v.SendSms, v.SendEmail, v.Call,
-    v.CallSetup, v.Route, v.Reject, v.Exit, v.Var, v.Array, v.ForEach,
+    v.CallSetup, v.Route, v.Reject, v.Exit, v.Var, v.Array, v.ForEach, v.DeleteFile, v.MoveFile,
+    v.SendMessage, v.SendMsg, v.WaitForMsg, v.Request, v.ReceiveAlarmNotification,
+    v.SendAlarmNotification,
 )
 
 # lower-cased element name -> verb class (element names are matched case-insensitively).
@@ -20,6 +22,7 @@ VERBS: Mapping[str, type[v.Verb]] = MappingProxyType({cls.TAG.lower(): cls for c
 # Elements that exist only inside a particular parent.
 STRUCTURE_PARENTS: Mapping[str, str] = MappingProxyType({
     "initialcommands": "userinput", "inputs": "userinput", "input": "inputs", "item": "array",
+    **{name.lower(): "request" for name in v.REQUEST_HANDLERS},
 })
 
 # verb class (and Input) -> its attributes.
@@ -44,11 +47,16 @@ THIRD_PARTY_VERBS = frozenset({
 # (ours) Script structure and harmless tones are allowed wherever call-script verbs are.
 STRUCTURAL_VERBS = frozenset({"Var", "Array", "ForEach", "Exit", "Beep", "Delay"})
 
+# (ours) The commands of the Ozeki list without a published context: allowed where an API extension's own
+# scripts run (calls and message answers), not in third-party control.
+OUR_VERBS = frozenset({"DeleteFile", "MoveFile", "SendMessage", "SendMsg", "WaitForMsg", "Request",
+                       "ReceiveAlarmNotification", "SendAlarmNotification"})
+
 # Notification name -> the verbs its answer may hold. "ThirdPartyRecordCompleted" is the RecordCompleted
 # that answers the HTTP Record command on any call (Ozeki lists it with the third-party verbs); plain
 # "RecordCompleted" answers an OzML Record in an API extension's call.
 CONTEXTS: Mapping[str, frozenset[str]] = MappingProxyType({
-    **{name: API_EXTENSION_VERBS | STRUCTURAL_VERBS for name in (
+    **{name: API_EXTENSION_VERBS | STRUCTURAL_VERBS | OUR_VERBS for name in (
         "IncomingCall", "CallConnected", "IncomingSMS", "SMSDeliveryReport", "DtmfEntered", "RecordCompleted",
         "GoTo")},
     "CallChanged": THIRD_PARTY_VERBS | STRUCTURAL_VERBS,

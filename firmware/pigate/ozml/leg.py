@@ -20,11 +20,13 @@ __all__ = ["BUSY", "CANCELLED", "COMPLETED", "ENDED", "ERROR", "HOLD", "IN_CALL"
 
 @dataclass(frozen=True)
 class RecordingResult:
-    """What a Record produced; `url` is where the gateway serves the file (empty when nothing was recorded)."""
+    """What a Record produced; `url` is where the gateway serves the file and `path` the file itself (both
+    empty when nothing was recorded)."""
 
     success: bool
     duration: float = 0.0
     url: str = ""
+    path: str = ""
 
 
 @runtime_checkable
@@ -88,6 +90,12 @@ class Leg(Protocol):
         `timeout` seconds have passed (or, without one, until a key when interruptible, or the call ends)."""
 
     def beep(self) -> None: ...
+
+    def play_pcm(self, pcm: bytes) -> None:
+        """Play raw 8 kHz 16-bit mono audio (generated tones) to the end or until the call ends."""
+
+    def hear(self, seconds: float) -> bytes:
+        """The far end's audio (8 kHz 16-bit mono) over the next `seconds`; less when the call ends."""
 
     def send_dtmf(self, keys: str) -> None: ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from xml.sax.saxutils import escape
 
 from pigate.errors import OzmlError
 from pigate.ozml import grammar
@@ -96,6 +97,8 @@ class _Builder:
             values[kids[0]] = self.block(node)
         elif kids[1] == "items":
             values[kids[0]] = self.items(node)
+        elif kids[1] == "handlers":
+            values.update(self.handlers(node))
         else:
             values.update(self.menu(node))
         if len(self.problems) > before:
@@ -128,8 +131,10 @@ class _Builder:
                 self.value(node, main, text, tag, values)
         elif text:
             self.problem(node, 300, f"unexpected text in {tag}")
+        reported = {(e.line, e.column, e.args_) for e in self.problems}
         for p in params:
-            if p.required and values.get(p.field) in (None, ""):
+            missing = p.required and values.get(p.field) in (None, "")
+            if missing and (node.line, node.column, (p.name, tag)) not in reported:  # a bad value is one problem
                 self.problem(node, 302, p.name, tag)
         return values
 
@@ -192,12 +197,37 @@ class _Builder:
                 out.append(v.Input(key=key, commands=commands, line=child.line, column=child.column))
         return out
 
+    def handlers(self, node: Node) -> dict[str, Any]:
+        """Request's On... children: each a block of verbs, at most once; OnAnswered also kept as OzML text
+        (it runs as the answered call's own script)."""
+        names = {h.lower(): h for h in v.REQUEST_HANDLERS}
+        out: list[tuple[str, Script]] = []
+        answered = ""
+        for child in node.children:
+            name = names.get(child.key)
+            if name is None or any(key == name for key, _ in out):
+                known = child.key in grammar.VERBS or child.key in grammar.STRUCTURE_PARENTS
+                self.problem(child, 303 if known else 301, child.name)
+                continue
+            self.bare(child)
+            out.append((name, self.block(child)))
+            if name == "OnAnswered":
+                answered = "".join(to_xml(c) for c in child.children)
+        return {"handlers": tuple(out), "answered_ozml": answered}
+
     def bare(self, node: Node) -> None:
         """InitialCommands and Inputs are plain containers: no attributes, no text."""
         for name in node.attrs:
             self.problem(node, 302, name, node.name)
         if node.own_text:
             self.problem(node, 300, f"unexpected text in {node.name}")
+
+
+def to_xml(node: Node) -> str:
+    """An element written back as XML (its own text, then its children: OzML has no meaningful mixed content)."""
+    attrs = "".join(f' {k}="{escape(val, {chr(34): "&quot;"})}"' for k, val in node.attrs.items())
+    inner = escape(node.own_text) + "".join(to_xml(c) for c in node.children)
+    return f"<{node.name}{attrs}>{inner}</{node.name}>"
 
 
 def _is_namespace(name: str) -> bool:

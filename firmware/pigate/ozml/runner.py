@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 from dataclasses import dataclass, field, replace
@@ -12,39 +11,22 @@ from pigate.errors import ApiError, InappropriateCommand, InvalidParameter, Noti
 from pigate.notify import messages
 from pigate.ozml import grammar, menu
 from pigate.ozml import verbs as v
+from pigate.ozml.flow import MAX_DETACHED_DELAY, Flow, Frame
 from pigate.ozml.leg import ENDED, RINGING, Leg
+from pigate.ozml.ourverbs import OurVerbs
 from pigate.ozml.parser import Script, parse
 from pigate.ozml.scope import Scope
-from pigate.ozml.services import Fetch, OnError, ScriptServices
+from pigate.ozml.services import Fetch, OnError, ScriptExtras, ScriptServices
 
 log = logging.getLogger(__name__)
 
 MAX_HOPS = 10
 MAX_MENU_ROUNDS = 20
-# A Delay in a script without a call (an answer about an SMS) is capped: nobody can hang up on it.
-MAX_DETACHED_DELAY = 60.0
 
 # Verbs that can run before a ringing call is answered (everything else answers it first).
 _BEFORE_ANSWER = (v.Reject, v.Forward, v.Hangup, v.GoTo, v.Var, v.Array, v.SendSms, v.SendEmail, v.Call,
-                  v.CallSetup, v.Exit, v.AttendedTransfer)
-
-
-class Flow(enum.Enum):
-    """What the enclosing block does after a verb: go on, stop the session, or go up to the enclosing menu."""
-
-    NEXT = "next"
-    STOP = "stop"
-    BACK = "back"
-
-
-@dataclass(frozen=True)
-class Frame:
-    """Where a block runs: the notification its script answers, how many menus enclose it, and whether
-    media should stop at the first key (a menu's InitialCommands)."""
-
-    context: str
-    menus: int = 0
-    barge_in: bool = False
+                  v.CallSetup, v.Exit, v.AttendedTransfer, v.DeleteFile, v.MoveFile,
+                  v.SendMessage, v.SendMsg, v.Request)
 
 
 @dataclass
@@ -57,7 +39,7 @@ class SessionReport:
     errors: list[ApiError] = field(default_factory=list)
 
 
-class Runner:
+class Runner(OurVerbs):
     """One OzML session on one leg (or none, for an answer to IncomingSMS or SMSDeliveryReport).
 
     Rules (this package's README.md, "Errors and endings"): a script whose URL is empty or can't be fetched, or whose
@@ -67,9 +49,12 @@ class Runner:
     """
 
     def __init__(self, *, leg: Leg | None, services: ScriptServices, fetch: Fetch, on_error: OnError,
-                 api_extension: str = "", max_hops: int = MAX_HOPS, max_menu_rounds: int = MAX_MENU_ROUNDS) -> None:
+                 api_extension: str = "", max_hops: int = MAX_HOPS, max_menu_rounds: int = MAX_MENU_ROUNDS,
+                 extras: ScriptExtras = ScriptExtras()) -> None:
         self.leg = leg
         self.services = services
+        self.extras = extras
+        self._recording = ""  # the file of the last successful Record (SendEmail Attach="recording")
         self.fetch = fetch
         self.on_error = on_error
         self.api_extension = api_extension or (leg.api_extension if leg is not None else "")
@@ -85,9 +70,9 @@ class Runner:
             v.BlindTransfer: self._blind_transfer, v.AttendedTransfer: self._attended_transfer,
             v.Forward: self._forward, v.ForwardCall: self._forward, v.Hangup: self._hangup, v.Hold: self._hold,
             v.Unhold: self._unhold, v.SendDTMF: self._send_dtmf, v.SendSms: self._send_sms,
-            v.SendEmail: self._send_email, v.Call: self._call, v.CallSetup: self._call_setup,
-            v.Route: self._route, v.Reject: self._reject, v.Exit: self._exit, v.Var: self._var,
-            v.Array: self._array, v.ForEach: self._for_each,
+            v.Call: self._call, v.CallSetup: self._call_setup, v.Route: self._route, v.Reject: self._reject,
+            v.Exit: self._exit, v.Var: self._var, v.Array: self._array, v.ForEach: self._for_each,
+            **self.our_handlers(),
         }
 
     # -- entry points -----------------------------------------------------------------------------
@@ -219,6 +204,8 @@ class Runner:
         leg = self._leg(verb)
         result = leg.record(format=verb.format, duration=verb.duration, inactivity=verb.inactivity,
                             finish_digits=verb.finish_digits, path=verb.record_path)
+        if result.success and result.path:
+            self._recording = result.path
         if not verb.finished_url:
             return Flow.NEXT
         context = "RecordCompleted" if self._owned else "ThirdPartyRecordCompleted"
@@ -321,11 +308,6 @@ class Runner:
         self.services.send_sms(verb.recipient, verb.message, sender=verb.sender,
                                api_extension=verb.api_extension or self.api_extension,
                                delivery_report_url=verb.delivery_report_url)
-        return Flow.NEXT
-
-    def _send_email(self, verb: v.SendEmail, frame: Frame) -> Flow:
-        self.services.send_email(verb.recipient, verb.message, sender=verb.sender, subject=verb.subject,
-                                 api_extension=self.api_extension)
         return Flow.NEXT
 
     def _call(self, verb: v.Call, frame: Frame) -> Flow:

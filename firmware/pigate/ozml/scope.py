@@ -12,7 +12,7 @@ from pigate.ozml.verbs import VAR_NAME, Verb
 
 _REFERENCE = re.compile(r"\$(" + VAR_NAME + ")")
 # Fields that name a variable rather than use one.
-_NAMES = frozenset({"id", "source"})
+_NAMES = frozenset({"id", "source", "var"})
 
 V = TypeVar("V", bound=Verb)
 

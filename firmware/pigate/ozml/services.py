@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable, Protocol, runtime_checkable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
 from pigate.errors import ApiError
+from pigate.ozml.files import ScriptFiles
 from pigate.ozml.leg import Leg
+from pigate.ozml.mailbox import Mailboxes
 
 # Posts a notification (form fields) to a URL and returns the answer body (OzML or empty).
 # The daemon's is pigate.notify's Notifier.post; it raises NotifyError or ForbiddenAddress.
@@ -13,6 +17,17 @@ Fetch = Callable[[str, dict[str, str]], str]
 
 # Reports an error to the app (the Error notification); the second argument is the call id ("" if none).
 OnError = Callable[[ApiError, str], None]
+
+
+@dataclass(frozen=True)
+class CallFate:
+    """Where a call placed by a script stands: its call state, how it ended (a ListCallHistory State such as
+    Busy or CalleeHungUp; "" while live), whether it was answered, whether it is over."""
+
+    state: str
+    result: str = ""
+    answered: bool = False
+    ended: bool = False
 
 
 @runtime_checkable
@@ -23,13 +38,13 @@ class ScriptServices(Protocol):
                  delivery_report_url: str | None) -> str:
         """Queue an SMS; returns its id."""
 
-    def send_email(self, recipient: str, text: str, *, sender: str | None, subject: str | None,
-                   api_extension: str) -> None: ...
-
     def call(self, dialed: str, *, api_extension: str, caller_id: str | None, caller_display_name: str | None,
              url: str | None, error_url: str | None, response_ozml: str | None, finished_url: str | None,
              ring_time: int) -> str:
         """Start a new outbound call from `api_extension` (it runs its own session); returns its call id."""
+
+    def call_fate(self, call_id: str) -> CallFate | None:
+        """How a call placed with `call` is doing (None: no such call)."""
 
     def call_setup(self, caller: str, callee: str, *, error_url: str | None) -> str:
         """Connect two numbers to each other; returns the call id."""
@@ -38,3 +53,21 @@ class ScriptServices(Protocol):
 
     def find_leg(self, call_id: str, *, party: str | None) -> Leg:
         """The leg of another call (third-party control); raises CallNotFound (601)."""
+
+
+class EmailSender(Protocol):
+    """pigate.mail.MailService's accepting face: commits the mail and returns its id (sending is its worker's)."""
+
+    def submit(self, recipients: str, text: str, *, api_extension: str, sender: str | None = None,
+               subject: str | None = None, attachments: Sequence[Path] = (), reference: str | None = None,
+               command: str = "SendEmail") -> str: ...
+
+
+@dataclass(frozen=True)
+class ScriptExtras:
+    """What a script reaches that is neither telephony nor SMS; None = the box has no such part (the verb
+    answers 701, not configured)."""
+
+    email: EmailSender | None = None
+    files: ScriptFiles | None = None
+    mailboxes: Mailboxes | None = None

@@ -8,6 +8,7 @@ from typing import ClassVar
 from pigate.ozml.params import children, param
 
 PARTIES = ("caller", "callee", "all")
+VAR_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 DTMF_KEYS = r"[0-9*#A-Da-d]+"
 
 
@@ -194,6 +195,58 @@ class CallSetup(Verb):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReceiveAlarmNotification(Verb):
+    """(ours) Acts as a Contact ID alarm receiver on this call: handshake, each valid 16-digit block
+    acknowledged with a kissoff and posted to Url as an AlarmNotification, until the panel hangs up or nothing
+    comes for Timeout seconds."""
+
+    TAG: ClassVar[str] = "ReceiveAlarmNotification"
+    url: str = param("Url", "", required=True, main=True)
+    timeout: float = param("Timeout", 10.0, minimum=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendAlarmNotification(Verb):
+    """(ours) Acts as an alarm panel on this call (one the box placed to a receiver): waits for the handshake,
+    sends one Contact ID block and waits for its kissoff (up to 4 attempts); the outcome goes to FinishedUrl."""
+
+    TAG: ClassVar[str] = "SendAlarmNotification"
+    account: str = param("Account", "", required=True, pattern=r"[0-9A-Fa-f]{1,4}")
+    event_code: str = param("EventCode", "", required=True, pattern=r"[0-9A-Fa-f]{3}")
+    qualifier: str = param("Qualifier", "1", pattern=r"[136]")
+    partition: str = param("Partition", "01", pattern=r"[0-9A-Fa-f]{1,2}")
+    zone: str = param("Zone", "000", pattern=r"[0-9A-Fa-f]{1,3}")
+    finished_url: str | None = param("FinishedUrl")
+
+
+REQUEST_HANDLERS = ("OnSetup", "OnRinging", "OnAnswered", "OnBusy", "OnError", "OnCompleted")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request(Verb):
+    """Calls DialedAddress and runs the handler matching the call's fate: OnSetup once the call is placed,
+    OnRinging while it rings, OnAnswered as the answered call's own script (`answered_ozml`, also
+    RequestOzML), OnBusy, OnError (no answer, refused, no free line), OnCompleted after an answered call ended.
+    The session waits for the call's end (at most RingTime for the answer)."""
+
+    TAG: ClassVar[str] = "Request"
+    dialed_address: str = param("DialedAddress", "", required=True)
+    extension_address: str | None = param("ExtensionAddress")
+    caller_phone_number: str | None = param("CallerPhoneNumber")
+    caller_display_name: str | None = param("CallerDisplayName")
+    ring_time: int = param("RingTime", 120, minimum=1)
+    request_ozml: str | None = param("RequestOzML")
+    handlers: tuple[tuple[str, tuple[Verb, ...]], ...] = children("handlers")
+    answered_ozml: str = ""
+
+    def handler(self, name: str) -> tuple[Verb, ...]:
+        return next((verbs for key, verbs in self.handlers if key == name), ())
+
+    def has(self, name: str) -> bool:
+        return any(key == name for key, _ in self.handlers)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Route(Verb):
     """The routing decision answering RoutingInterception; a blank Destination rejects the call."""
 
@@ -221,13 +274,76 @@ class SendSms(Verb):
     delivery_report_url: str | None = param("DeliveryReportURL", aliases=("DelivaryReportURL",))
 
 
+def recipients_of(text: str) -> list[str]:
+    """A recipient list as SendMessage takes it (HTTP and OzML): numbers separated by commas or semicolons."""
+    return [r.strip() for r in text.replace(";", ",").split(",") if r.strip()]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendMessage(Verb):
+    """(ours) SendSms in the SMS Gateway's words: `<SendMessage Recipient="+36..">text</SendMessage>`."""
+
+    TAG: ClassVar[str] = "SendMessage"
+    message_data: str = param("MessageData", "", required=True, main=True, aliases=("Message",))
+    recipient: str = param("Recipient", "", required=True)
+    originator: str | None = param("Originator", aliases=("Sender",))
+    message_type: str = param("MessageType", "sms:text", choices=("sms:text",))
+    api_extension: str | None = param("ApiExtension")
+
+
 @dataclass(frozen=True, kw_only=True)
 class SendEmail(Verb):
+    """Queues a mail and goes on at once (the mail service sends it). (ours) `Attach="recording"` attaches
+    the file of the script's last successful Record."""
+
     TAG: ClassVar[str] = "SendEmail"
     message: str = param("Message", "", main=True)
     recipient: str = param("Recipient", "", required=True)
     sender: str | None = param("Sender")
     subject: str | None = param("Subject")
+    attach: str | None = param("Attach", choices=("recording",))
+
+
+# -- messages between live scripts (ours, see pigate.ozml.mailbox) -------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class SendMsg(Verb):
+    """`<SendMsg Connection="supervisor">text</SendMsg>`: leaves a message for a WaitForMsg on that connection."""
+
+    TAG: ClassVar[str] = "SendMsg"
+    connection: str = param("Connection", "", required=True)
+    message: str = param("Message", "", main=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitForMsg(Verb):
+    """Waits up to Timeout seconds for a message on Connection and stores it in the variable Var (`$Var` later);
+    its child commands are the fallback, run only when nothing arrived in time."""
+
+    TAG: ClassVar[str] = "WaitForMsg"
+    connection: str = param("Connection", "", required=True)
+    var: str = param("Var", "", required=True, pattern=VAR_NAME)
+    timeout: float = param("Timeout", 30.0, minimum=0)
+    on_timeout: tuple[Verb, ...] = children("verbs")
+
+
+# -- files (ours: confined to the content and recordings folders, see pigate.ozml.files) --------------
+
+@dataclass(frozen=True, kw_only=True)
+class DeleteFile(Verb):
+    """`<DeleteFile>recordings/NAME.wav</DeleteFile>`: deletes one file of a script folder."""
+
+    TAG: ClassVar[str] = "DeleteFile"
+    path: str = param("Path", "", required=True, main=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveFile(Verb):
+    """`<MoveFile Source="recordings/NAME.wav" Target="content/greeting.wav"/>`; a Target folder keeps the name."""
+
+    TAG: ClassVar[str] = "MoveFile"
+    source: str = param("Source", "", required=True, main=True)
+    target: str = param("Target", "", required=True)
 
 
 # -- script structure --------------------------------------------------------------------------------
@@ -235,9 +351,6 @@ class SendEmail(Verb):
 @dataclass(frozen=True, kw_only=True)
 class Exit(Verb):
     TAG: ClassVar[str] = "Exit"
-
-
-VAR_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 @dataclass(frozen=True, kw_only=True)

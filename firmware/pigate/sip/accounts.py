@@ -30,8 +30,11 @@ class _BaseAccount:
         raise NotImplementedError
 
     def _create(self, default: bool = False) -> None:
+        cfg = self._config()
+        # RTP binds where SIP listens (pjsua's default is every address of the host).
+        cfg.mediaConfig.transportConfig.boundAddress = self._ep.listen
         acc = self._ep.adapters.Account(self)
-        acc.create(self._config(), default)
+        acc.create(cfg, default)
         self.pj_account = acc
         self._ep.adopt(self)
 

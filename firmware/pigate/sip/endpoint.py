@@ -22,6 +22,7 @@ import queue
 import sys
 import threading
 import time
+import weakref
 from types import SimpleNamespace
 from typing import Any, Callable
 
@@ -58,6 +59,11 @@ def _guarded(where: str, fn: Callable[..., Any], *args: Any) -> Any:
     except Exception:
         log.exception("sip: %s failed", where)
         return None
+
+
+def _pj_objects(owner: Any) -> list[Any]:
+    """The pjsua2 objects an adopted owner holds (its call, account or media)."""
+    return [obj for name in ("pj_call", "pj_account", "pj_media") if (obj := getattr(owner, name, None)) is not None]
 
 
 def _make_adapters(pj: Any) -> SimpleNamespace:
@@ -169,6 +175,7 @@ class Endpoint:
         self._start_error: BaseException | None = None
         self._stopping = False
         self._owners: list[Any] = []
+        self._survivors: list[weakref.ref[Any]] = []  # pjsua2 objects something else still held at stop
         self.version = ""
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -361,9 +368,11 @@ class Endpoint:
         deadline = time.monotonic() + STOP_GRACE
         while time.monotonic() < deadline:
             self.lib.libHandleEvents(10)
+        held = [weakref.ref(obj) for owner in self._owners for obj in _pj_objects(owner)]
         for owner in reversed(self._owners):  # calls (made last) before the ports they use
             _guarded("drop", owner._pj_drop)
         self._owners.clear()
+        self._survivors = held
         # Work posted while stopping fails rather than hanging its caller.
         while True:
             try:
@@ -379,6 +388,16 @@ class Endpoint:
         # A traceback kept by the interpreter can hold a Call alive past libDestroy (an abort at exit).
         sys.last_traceback = sys.last_value = sys.last_type = None
         gc.collect()
+        # Whatever still holds a pjsua2 object now (a log record's traceback, a test report) will let go of
+        # it after libDestroy, and its C++ destructor would call into the destroyed library (an abort in
+        # pjmedia_conf_remove_port). libDestroy frees what those objects stand for, so they are disowned:
+        # letting go of them later frees the Python side only.
+        for ref in self._survivors:
+            obj = ref()
+            if obj is not None:
+                obj.this.disown()
+                log.debug("sip: %s outlived the endpoint; disowned", type(obj).__name__)
+        self._survivors = []
         if lib is not None:
             try:
                 lib.libDestroy(self.pj.PJSUA_DESTROY_NO_RX_MSG)

@@ -7,6 +7,7 @@ cannot make a thread each; the rest wait their turn in order.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from pigate.errors import ApiError, NotImplementedCommand, PigateError
 from pigate.notify import messages
 from pigate.ozml.leg import Leg
 from pigate.ozml.runner import Runner
-from pigate.ozml.services import Fetch, ScriptServices
+from pigate.ozml.services import CallFate, EmailSender, Fetch, ScriptExtras, ScriptServices
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +58,11 @@ class _ScriptServices:
             raise NotImplementedCommand(verb)
         return self._calls
 
-    def send_email(self, *args: object, **kwargs: object) -> None:
-        self._with_calls("SendEmail").send_email(*args, **kwargs)
-
     def call(self, *args: object, **kwargs: object) -> str:
         return self._with_calls("Call").call(*args, **kwargs)
+
+    def call_fate(self, call_id: str) -> CallFate | None:
+        return self._with_calls("Request").call_fate(call_id)
 
     def call_setup(self, *args: object, **kwargs: object) -> str:
         return self._with_calls("CallSetup").call_setup(*args, **kwargs)
@@ -73,6 +74,19 @@ class _ScriptServices:
         return self._with_calls("third-party call control").find_leg(call_id, party=party)
 
 
+class _ReferencedEmail:
+    """The mail service for one detached script: each SendEmail carries a reference derived from the script,
+    so a notification posted twice (see _ScriptServices) does not send its mails twice."""
+
+    def __init__(self, *, email: EmailSender, prefix: str) -> None:
+        self._email, self._prefix, self._count = email, prefix, 0
+
+    def submit(self, recipients: str, text: str, **kwargs: object) -> str:
+        self._count += 1
+        kwargs["reference"] = f"{self._prefix}:mail:{self._count}"
+        return self._email.submit(recipients, text, **kwargs)  # type: ignore[arg-type]
+
+
 class DetachedScripts:
     """Runs DetachedScripts through the OzML runner; errors become Error notifications to the error URL.
 
@@ -81,8 +95,9 @@ class DetachedScripts:
     """
 
     def __init__(self, *, submit: Callable[..., str], calls: ScriptServices | None, fetch: Fetch,
-                 error_url: Callable[[str], str], workers: int = 4) -> None:
+                 error_url: Callable[[str], str], workers: int = 4, extras: ScriptExtras = ScriptExtras()) -> None:
         self._calls = calls
+        self._extras = extras
         self._submit = submit
         self._fetch = fetch
         self._error_url = error_url
@@ -99,10 +114,13 @@ class DetachedScripts:
             self._pool.submit(self._run, script)
 
     def _run(self, script: DetachedScript) -> None:
-        services = _ScriptServices(calls=self._calls, submit=self._submit,
-                                   prefix=f"{script.context}:{script.subject}")
+        prefix = f"{script.context}:{script.subject}"
+        services = _ScriptServices(calls=self._calls, submit=self._submit, prefix=prefix)
+        extras = self._extras
+        if extras.email is not None:
+            extras = dataclasses.replace(extras, email=_ReferencedEmail(email=extras.email, prefix=prefix))
         runner = Runner(leg=None, services=services, fetch=self._fetch, on_error=self._reporter(script),
-                        api_extension=script.api_extension)
+                        api_extension=script.api_extension, extras=extras)
         with self._lock:
             if self._closed:
                 return

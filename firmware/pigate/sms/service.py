@@ -93,6 +93,11 @@ class SmsService:
             worker.stop()
         self._hooks.stop()
 
+    def set_extensions(self, extensions: Sequence[ApiExtension]) -> None:
+        """API extensions changed over the API, applied live (readers take a snapshot or a single lookup)."""
+        self._extensions = {e.id: e for e in extensions}
+        self._routing.set_extensions(extensions)
+
     # ---- sending -------------------------------------------------------------------------------
 
     def submit(self, recipient: str, text: str, *, api_extension: str, sender: str | None = None,

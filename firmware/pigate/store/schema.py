@@ -134,4 +134,52 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX recordings_call ON recordings(call_id)
         """,
     ),
+    (
+        4,
+        # E-mail (pigate/mail): the durable outbox SendEmail commits to before it answers. The address book
+        # (pigate/addressbook): books, contacts, and each number with its match keys.
+        """
+        CREATE TABLE email_out (
+            id TEXT PRIMARY KEY,
+            client_ref TEXT,
+            api_extension TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            recipients TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            body TEXT NOT NULL,
+            attachments TEXT NOT NULL DEFAULT '[]',
+            message_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt REAL NOT NULL DEFAULT 0,
+            reason TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL,
+            updated REAL NOT NULL,
+            sent REAL,
+            UNIQUE (api_extension, client_ref)
+        );
+        CREATE INDEX email_out_due ON email_out(state, next_attempt);
+        CREATE TABLE ab_book (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE);
+        CREATE TABLE ab_contact (
+            id TEXT PRIMARY KEY,
+            book_id INTEGER NOT NULL REFERENCES ab_book(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            email TEXT NOT NULL DEFAULT '',
+            organization TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL
+        );
+        CREATE INDEX ab_contact_name ON ab_contact(name COLLATE NOCASE);
+        CREATE TABLE ab_number (
+            contact_id TEXT NOT NULL REFERENCES ab_contact(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            number TEXT NOT NULL,
+            e164 TEXT NOT NULL,
+            tail TEXT NOT NULL,
+            PRIMARY KEY (contact_id, seq)
+        );
+        CREATE INDEX ab_number_e164 ON ab_number(e164);
+        CREATE INDEX ab_number_tail ON ab_number(tail)
+        """,
+    ),
 ]

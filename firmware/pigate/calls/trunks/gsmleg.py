@@ -262,6 +262,23 @@ class GsmLeg:
         if self.live:
             self._play_pcm(beep_pcm(), False)
 
+    def play_pcm(self, pcm: bytes) -> None:
+        if self.live:
+            self._play_pcm(pcm, False)
+
+    def hear(self, seconds: float) -> bytes:
+        self._ensure_audio()
+        if self._pump is None or not self._pump.running or not self.live:
+            self.keypad.sleep(seconds)
+            return b""
+        heard = bytearray()
+        self._pump.capture(heard.extend)
+        try:
+            self.keypad.sleep(seconds)
+        finally:
+            self._pump.capture(None)
+        return bytes(heard)
+
     def _play_pcm(self, pcm: bytes, interruptible: bool, *, limit: float | None = None,
                   more: Iterator[bytes] | None = None) -> bool:
         """Play and wait; False when a key (if interruptible) or the end of the call cut it short. `more` pieces
@@ -331,4 +348,4 @@ class GsmLeg:
         if not pcm or capture.voiced_seconds <= 0:
             return RecordingResult(False)
         saved, url = self._media.shelf.keep(pcm, call_id=self.id, format=format)
-        return RecordingResult(True, round(saved.duration, 3), url)
+        return RecordingResult(True, round(saved.duration, 3), url, str(saved.path))

@@ -1,0 +1,87 @@
+"""The address-book HTTP commands.
+
+- ListAddressbookNames: `<Addressbooks><Addressbook>` with Name and Contacts (how many).
+- ListAddressbookContacts (Addressbook, Name: part of the name, Number: matched in E.164 and national forms,
+  PageNumber from 0, RowsPerPage 1-500 default 20): `<TotalRecords>`, then `<Contacts><Contact>` with Id, Name,
+  Addressbook, `<Numbers><Number>`, Email, Organization, Note.
+- AddAddressbookContact (ours; Addressbook (default `default`), Name*, Number* (several: comma separated),
+  Email, Organization, Note): `<ContactId>`. DeleteAddressbookContact (ContactId*).
+- ImportAddressbook (ours; Format* vcard or csv, Data*, Addressbook): `<Imported>` the number of contacts; all or
+  none (302 names what is wrong). ExportAddressbook (Format*, Addressbook: all books when empty): `<Data>`.
+"""
+
+from __future__ import annotations
+
+from pigate.addressbook import FORMATS, AddressBook, ContactError, FormatError, NewContact
+from pigate.api.ozeki import ApiRequest, CommandTable
+from pigate.api.responses import Element
+from pigate.errors import InvalidParameter
+from pigate.store.addressbook import Contact
+
+
+def _contact(c: Contact) -> Element:
+    return ("Contact", [("Id", c.id), ("Name", c.name), ("Addressbook", c.book),
+                        ("Numbers", [("Number", n) for n in c.numbers]), ("Email", c.email),
+                        ("Organization", c.organization), ("Note", c.note)])
+
+
+class AddressBookCommands:
+    def __init__(self, *, book: AddressBook) -> None:
+        self._book = book
+
+    def register(self, table: CommandTable) -> None:
+        table.add("ListAddressbookNames", self.list_names)
+        table.add("ListAddressbookContacts", self.list_contacts)
+        table.add("AddAddressbookContact", self.add_contact)
+        table.add("DeleteAddressbookContact", self.delete_contact)
+        table.add("ImportAddressbook", self.import_book)
+        table.add("ExportAddressbook", self.export_book)
+
+    def list_names(self, request: ApiRequest) -> list[Element]:
+        books = self._book.books()
+        return [("Addressbooks", [("Addressbook", [("Name", name), ("Contacts", n)]) for name, n in books])]
+
+    def list_contacts(self, request: ApiRequest) -> list[Element]:
+        p = request.params
+        page = p.int("PageNumber", 0, low=0)
+        rows = p.int("RowsPerPage", 20, low=1, high=500)
+        total, found = self._book.find(book=p.get("Addressbook"), name=p.get("Name"), number=p.get("Number"),
+                                       offset=page * rows, limit=rows)
+        return [("TotalRecords", total), ("Contacts", [_contact(c) for c in found])]
+
+    def add_contact(self, request: ApiRequest) -> list[Element]:
+        p = request.params
+        contact = NewContact(name=p.require("Name"),
+                             numbers=tuple(n.strip() for n in p.require("Number").split(",") if n.strip()),
+                             email=p.get("Email"), organization=p.get("Organization"), note=p.get("Note"))
+        try:
+            return [("ContactId", self._book.add(contact, book=p.get("Addressbook")))]
+        except ContactError as exc:
+            raise InvalidParameter("Number" if "number" in str(exc) else "Name", p.command) from exc
+
+    def delete_contact(self, request: ApiRequest) -> list[Element]:
+        p = request.params
+        if not self._book.delete(p.require("ContactId", "Id")):
+            raise InvalidParameter("ContactId", p.command)
+        return []
+
+    def import_book(self, request: ApiRequest) -> list[Element]:
+        p = request.params
+        fmt = p.choice("Format", FORMATS)
+        if not fmt:
+            raise InvalidParameter("Format", p.command)
+        data = p.values.get("data", "")
+        if not data.strip():
+            raise InvalidParameter("Data", p.command)
+        try:
+            count = self._book.import_text(data, format=fmt, book=p.get("Addressbook"))
+        except (FormatError, ContactError) as exc:
+            raise InvalidParameter(f"Data: {exc}", p.command) from exc
+        return [("Imported", count)]
+
+    def export_book(self, request: ApiRequest) -> list[Element]:
+        p = request.params
+        fmt = p.choice("Format", FORMATS)
+        if not fmt:
+            raise InvalidParameter("Format", p.command)
+        return [("Data", self._book.export_text(format=fmt, book=p.get("Addressbook")))]
