@@ -185,6 +185,9 @@ class App:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
+        """Start everything; the HTTP address is taken first, so a port in use stops the start (ListenError)
+        before the database or a modem is touched."""
+        self._http = self._make_http().bind()
         data = self.config.data_dir
         data.mkdir(parents=True, exist_ok=True)
         self.bus.start()
@@ -231,7 +234,8 @@ class App:
         self._build_http()
         self.webui.start()
         self._stoppers.append(self.webui.stop)
-        self._start_http()
+        self._http.start()
+        log.info("listening on %s", self.url)
         self.systemd.ready(f"listening on {self.url}")
 
     def _start_control(self) -> None:
@@ -264,10 +268,11 @@ class App:
             return
         self._stoppers.append(server.stop)
 
-    def _start_http(self) -> None:
+    def _make_http(self) -> HttpServer:
         cfg = self.config.http
-        self._http = HttpServer(
-            # Each live dashboard stream holds a worker while it lasts: they get workers of their own.
+        return HttpServer(
+            # Its routes are added once the services exist (_build_http). Each live dashboard stream holds a
+            # worker while it lasts: they get workers of their own.
             app=self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads + self.webui.stream_slots,
             send_bytes=1,  # write each chunk at once (a live event must not wait for the loop's next turn)
             # waitress refuses oversized headers itself; let requests a little over our limit through
@@ -275,8 +280,7 @@ class App:
             max_request_header_size=max(4 * cfg.max_request_bytes, 262144),
             max_request_body_size=max(4 * cfg.max_request_bytes, 262144),
             channel_timeout=30, connection_limit=512, clear_untrusted_proxy_headers=True,
-        ).start()
-        log.info("listening on %s", self.url)
+        )
 
     @property
     def port(self) -> int:

@@ -30,7 +30,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    app.start()
+    try:
+        app.start()
+    except BaseException:
+        app.stop()
+        raise
     try:
         while not stop.wait(3600):
             pass

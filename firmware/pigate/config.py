@@ -360,6 +360,7 @@ class SmsConfig:
     """The SMS service's timers and limits (seconds), the `[sms]` section."""
 
     max_parts: int = 10
+    concat_reference_bits: int = 8   # 8: 153/67 characters per part (usual); 16: 152/66
     max_attempts: int = 5            # per part, for temporary errors
     retry_base: float = 5.0          # doubles per attempt
     retry_cap: float = 600.0
@@ -375,6 +376,8 @@ class SmsConfig:
     def validate(self, path: str) -> None:
         if not 1 <= self.max_parts <= 255 or self.max_attempts < 1 or self.hook_attempts < 1:
             raise ConfigError(f"'{path}': max_parts must be 1-255, attempts >= 1")
+        if self.concat_reference_bits not in (8, 16):
+            raise ConfigError(f"'{path}.concat_reference_bits' must be 8 or 16")
         if self.sweep_interval < 1:
             raise ConfigError(f"'{path}.sweep_interval' must be at least 1 second")
 
@@ -536,12 +539,12 @@ class Config:
         return self.data_dir / "recordings"
 
 
-def parse(text: str, *, source: str = "config") -> Config:
-    """Parse TOML text into a validated Config; errors are ConfigError naming the key."""
+def parse(text: str) -> Config:
+    """Parse TOML text into a validated Config; errors are ConfigError naming the key (load() adds the file)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+        raise ConfigError(f"not valid TOML: {exc}") from exc
     return _schema.load(Config, data)
 
 
@@ -562,6 +565,6 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     try:
-        return parse(text, source=str(path))
+        return parse(text)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc

@@ -35,6 +35,10 @@ class PigateError(Exception):
     """Root of every error pigate raises on purpose."""
 
 
+class ListenError(PigateError):
+    """The HTTP API's address cannot be bound (in use, not ours, no permission)."""
+
+
 class ApiError(PigateError):
     """An error with an Ozeki status code; its message comes from the table above."""
 
@@ -71,6 +75,8 @@ class InvalidParameter(ApiError):
     def __init__(self, param: str, command: str = "", *, detail: str = "") -> None:
         self.param, self.command, self.detail = param, command, detail
         super().__init__(param, command)
+        if detail:  # what exactly is wrong, after Ozeki's own wording (clients match on the code)
+            self.args = (f"{self.args[0]}: {detail}",)
 
 
 class InappropriateCommand(ApiError):

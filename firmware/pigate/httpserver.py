@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import threading
 from typing import Any, Callable
 
 from waitress.server import create_server
+
+from pigate.errors import ListenError
 
 log = logging.getLogger(__name__)
 # waitress warns on every request queued behind busy workers: thousands of lines a second under a flood,
@@ -30,12 +33,40 @@ class HttpServer:
         self._adjustments = adjustments
         self._server = None
         self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    def bind(self) -> "HttpServer":
+        """Take the address now, before anything else starts; ListenError (one line, no traceback) when it
+        cannot be had. start() then serves on this socket."""
+        if self._socket is not None:
+            return self
+        family = socket.AF_INET6 if ":" in self._host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind((self._host, self._port))
+            sock.listen(1024)
+        except OSError as exc:
+            sock.close()
+            why = (exc.strerror or str(exc)).lower()
+            host = f"[{self._host}]" if ":" in self._host else self._host
+            raise ListenError(f"cannot listen on {host}:{self._port}: {why}") from exc
+        self._socket = sock
+        return self
 
     def start(self) -> "HttpServer":
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)
-        self._server = create_server(self._app, host=self._host, port=self._port, threads=self._threads,
-                                     ident="pigate", **self._adjustments)
+        self.bind()
+        sock, self._socket = self._socket, None
+        try:
+            self._server = create_server(self._app, sockets=[sock], threads=self._threads, ident="pigate",
+                                         **self._adjustments)
+        except BaseException:
+            sock.close()
+            raise
         self._thread = threading.Thread(target=self._serve, name=self._name, daemon=True)
         self._thread.start()
         return self
@@ -48,7 +79,9 @@ class HttpServer:
 
     @property
     def port(self) -> int:
-        return int(self._server.effective_port) if self._server else 0
+        if self._server is not None:
+            return int(self._server.effective_port)
+        return self._socket.getsockname()[1] if self._socket is not None else 0
 
     @property
     def url(self) -> str:
@@ -56,6 +89,9 @@ class HttpServer:
         return f"http://{host}:{self.port}"
 
     def stop(self, timeout: float = 2.0) -> None:
+        sock, self._socket = self._socket, None
+        if sock is not None:  # bound, never started
+            sock.close()
         server, self._server = self._server, None
         if server is None:
             return

@@ -9,7 +9,12 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
-DEFAULT_URL = os.environ.get("PIGATE_URL", "http://127.0.0.1:9509")
+LOCAL_URL = "http://127.0.0.1:9509"
+
+
+def default_url() -> str:
+    """Where the operator commands (these and `pigate sim ...`) find the daemon: $PIGATE_URL, else this box."""
+    return os.environ.get("PIGATE_URL") or LOCAL_URL
 
 
 class RemoteError(Exception):
@@ -100,7 +105,7 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     def common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--url", default=DEFAULT_URL, help=f"the daemon (default {DEFAULT_URL}, or $PIGATE_URL)")
+        p.add_argument("--url", default=default_url(), help=f"the daemon (default $PIGATE_URL, else {LOCAL_URL})")
         p.add_argument("--user", default=os.environ.get("PIGATE_USER", ""),
                        help="API user when authentication is on (password from $PIGATE_PASSWORD)")
         p.add_argument("--timeout", type=float, default=10.0)

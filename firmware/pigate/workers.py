@@ -35,9 +35,13 @@ class WakeableLoop:
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def signal_stop(self) -> None:
+        """Ask the loop to end after its current step, without waiting for it."""
         self._stop.set()
         self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.signal_stop()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None

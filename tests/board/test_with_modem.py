@@ -89,7 +89,9 @@ def test_losing_registration_blinks_fast_and_regaining_it_lights_steady(box):
     box.wait_state("searching")
     time.sleep(0.3)
     fast = intervals(box.pins, NETWORK, t0)
-    assert len(fast) >= 3 and all(d <= 0.15 for d in fast), fast
+    # The fast pattern (0.05 s a level here), not the slow one (0.2 s): the blink is phase-locked to the clock,
+    # so a late wake-up on a busy machine skips an edge rather than stretching the pattern.
+    assert len(fast) >= 3 and all(d < 0.2 for d in fast) and sorted(fast)[len(fast) // 2] <= 0.06, fast
     box.sim.faults.registration_regained()
     box.wait_state("registered")
     box.bus.wait_idle()

@@ -82,9 +82,47 @@ def test_reject_refuses_without_answering(gateway):
     hc.wait_state("rejected", timeout=5)
     assert hc.heard_pcm == b""
     row = gateway.history(call_id)
-    assert (row.state, row.result, row.talk_duration) == ("Completed", "Rejected", 0.0)
+    assert (row.state, row.result, row.talk_duration) == ("Busy", "Rejected", 0.0)  # never Completed
     gateway.service.idle()
-    assert gateway.app.states(call_id) == ["Ringing", "Completed"]
+    assert gateway.app.states(call_id) == ["Ringing", "Busy"]
+
+
+def _refused(gateway, call_id):
+    row = gateway.history(call_id)
+    gateway.service.idle()
+    return row.state, row.result, row.talk_duration, gateway.app.states(call_id)
+
+
+def test_a_call_refused_because_the_app_is_unreachable_is_an_error_not_completed(gateway):
+    def broken(fields):
+        raise ConnectionAbortedError("the app drops the connection")
+
+    gateway.app.routes["/incoming"] = broken
+    hc = gateway.handset(ALICE).call(GATEWAY)
+    call_id = gateway.app.wait("/changed")[0]["CallId"]
+    hc.wait_state("rejected", timeout=5)
+    assert _refused(gateway, call_id) == ("Error", "Rejected", 0.0, ["Ringing", "Error"])
+    listed = gateway.api("ListCallHistory")
+    assert listed.find("CallHistory/Call/CallState") == "Error"
+    assert listed.find("CallHistory/Call/State") == "Rejected"
+
+
+def test_a_hangup_before_answering_cancels_the_call(gateway):
+    gateway.app.routes["/incoming"] = "<Response><Hangup/></Response>"
+    hc = gateway.handset(ALICE).call(GATEWAY)
+    call_id = gateway.app.wait("/incoming")[0]["CallLegID"]
+    hc.wait_state("rejected", timeout=5)
+    assert _refused(gateway, call_id) == ("Cancelled", "Rejected", 0.0, ["Ringing", "Cancelled"])
+
+
+def test_a_hangup_after_answering_completes_the_call(gateway):
+    gateway.app.routes["/incoming"] = "<Response><Speak>Bye.</Speak><Hangup/></Response>"
+    hc = gateway.handset(ALICE).call(GATEWAY)
+    call_id = gateway.app.wait("/incoming")[0]["CallLegID"]
+    hc.wait_state("ended", timeout=10)
+    state, result, talk, states = _refused(gateway, call_id)
+    assert (state, result, states) == ("Completed", "CalleeHungUp", ["Ringing", "InCall", "Completed"])
+    assert talk > 0
 
 
 def test_caller_hanging_up_mid_menu_ends_the_session(gateway):
@@ -116,6 +154,7 @@ def test_no_incoming_url_refuses_the_call(gateway_factory):
     total = gateway.api("ListCallHistory")
     assert total.find("TotalRecords") == "1"
     assert total.find("CallHistory/Call/State") == "Rejected"
+    assert total.find("CallHistory/Call/CallState") == "Error"  # the gateway has nowhere to send it
     assert gateway.app.of("/incoming") == []
 
 

@@ -151,7 +151,7 @@ def test_an_incoming_call_nobody_takes_is_refused(box):
     box.app.routes["/incoming"] = "<Response><Reject/></Response>"
     channel = box.trunk.ring(ALICE)
     call_id = box.app.wait("/incoming")[0]["CallLegID"]
-    assert (box.history(call_id).state, box.history(call_id).result) == ("Completed", "Rejected")
+    assert (box.history(call_id).state, box.history(call_id).result) == ("Busy", "Rejected")  # refused, never connected
     wait_for(lambda: ("reject", "") in box.leg(channel).actions(), what="the refusal")
     assert box.leg(channel).actions() == [("closed", ""), ("reject", "")]  # never answered
 

@@ -56,7 +56,8 @@ def test_an_invalid_answer_is_reported_and_the_call_hung_up(gateway):
     assert (error["NotificationName"], error["Code"], error["CallId"]) == ("Error", "303", call_id)
     assert "line 1" in error["Message"]
     hc.wait_state("rejected", timeout=5)   # never answered: nothing valid to run
-    assert gateway.history(call_id).result == "Rejected"
+    row = gateway.history(call_id)
+    assert (row.state, row.result) == ("Error", "Rejected")
 
 
 def test_script_call_verb_dials_out_from_an_incoming_call(gateway_factory):
@@ -106,7 +107,7 @@ def test_stopping_the_service_hangs_up_live_calls(gateway):
     assert gateway.history(call_id).result == "CalleeHungUp"
 
 
-def test_seed_blind_transfer_example_goes_on_when_the_transfer_fails(gateway):
+def test_ozekis_blind_transfer_example_goes_on_when_the_transfer_fails(gateway):
     # Ozeki's "Blind transfer OzML": an answered GSM call cannot be transferred, so the apology is spoken.
     gateway.app.routes["/incoming"] = """<Response>
       <Speak>Hello, you will be transferred.</Speak>

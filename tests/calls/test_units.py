@@ -202,3 +202,22 @@ def test_list_call_history_over_http(gateway):
     assert gateway.api("ListCallHistory", From="yesterday").code == 302
     assert gateway.api("ListCallHistory", Direction="Sideways").code == 302
     assert gateway.api("ListCallHistory", RowsPerPage="0").code == 302
+
+
+@pytest.mark.parametrize("direction, state, how, expected", [
+    (INBOUND, "Ringing", "hangup", ("Cancelled", "Rejected")),
+    (INBOUND, "Ringing", "reject", ("Busy", "Rejected")),
+    (INBOUND, "Ringing", "fail", ("Error", "Rejected")),
+    (OUTBOUND, "Ringing", "hangup", ("Cancelled", "Cancelled")),
+    (OUTBOUND, "Ringing", "reject", ("Cancelled", "Cancelled")),
+    (OUTBOUND, "Ringing", "fail", ("Error", "Failed")),
+    (INBOUND, "InCall", "hangup", ("Completed", "CalleeHungUp")),
+    (INBOUND, "Hold", "fail", ("Completed", "CalleeHungUp")),
+    (OUTBOUND, "InCall", "reject", ("Completed", "CallerHangUp")),
+])
+def test_a_call_the_gateway_ends_is_completed_only_if_it_was_connected(direction, state, how, expected):
+    from pigate.calls.model import local_end
+
+    rec = CallRecord(id="x", direction=direction, line="gsm1", api_extension="9999", source="a", destination="b",
+                     dialed="b", caller_id="a", start_time=0.0, created=0.0, state=state)
+    assert local_end(rec, how) == expected

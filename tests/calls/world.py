@@ -26,7 +26,8 @@ from pigate.modem import Modem, ModemConfig
 from pigate.notify import AddressPolicy, Notifier, NotifyConfig
 from pigate.ozml.services import ScriptExtras
 from pigate.calls import CallService, CallSettings, GsmLine, GsmSettings, GsmTrunk, LegMedia, RecordingShelf
-from pigate.sms import Line, SmsService, SmsSettings
+from pigate.config import SmsConfig
+from pigate.sms import Line, SmsService
 from pigate.sim import LatencyProfile, Network
 from pigate.store import Database
 from pigate.store.calls import CallStore
@@ -187,7 +188,7 @@ def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: La
     stoppers.append(db.close)
     ext = ApiExtension(id="9999", incoming_call_url=app.url("/incoming") if incoming else "")
     sms = SmsService(store=SmsStore(db=db), lines=[Line("gsm1", GATEWAY, modem)], extensions=[ext], bus=bus,
-                     poster=None, settings=SmsSettings(retry_base=0.05, retry_cap=0.2))
+                     poster=None, settings=SmsConfig(retry_base=0.05, retry_cap=0.2))
     sms.start()
     stoppers.append(sms.stop)
     notifier = Notifier(config=NotifyConfig(retries=0, connect_timeout=1.0, read_timeout=5.0))

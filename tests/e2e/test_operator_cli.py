@@ -79,3 +79,17 @@ def test_call_places_a_call_that_speaks_its_script(daemon_factory, tmp_path):
         assert time.monotonic() < deadline, calls
         time.sleep(0.1)
     assert calls[-1]["heard_seconds"] > 1.5  # the sentence was spoken, then the gateway hung up
+
+
+def test_sim_commands_find_the_daemon_through_pigate_url(daemon_factory):
+    d = daemon_factory()
+    assert not d.base.endswith(":9509")
+    sent = _pigate(d, "sim", "sms", "+15551230009", "hello from the sim CLI")
+    assert sent.returncode == 0, sent.stderr
+    deadline = time.monotonic() + 10
+    while not (got := d.call("ReceiveMessage", Limit="10").root.findall("Messages/Message")):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert [m.findtext("Text") for m in got] == ["hello from the sim CLI"]
+    status = _pigate(d, "sim", "status")
+    assert status.returncode == 0 and "+15550000001" in status.stdout

@@ -76,6 +76,31 @@ def test_messages_accepted_before_a_restart_are_sent_after_it(world):
     assert {d.call("GetSms", SmsId=i).find("Sms/State") for i in ids} <= {"sent", "delivered"}
 
 
+def test_a_message_waiting_for_the_prompt_at_stop_is_sent_at_once_after_the_restart(world):
+    """The daemon is stopped while AT+CMGS waits for the modem's `> ` (the PDU was never written): the stop does
+    not wait out the prompt, and the part is not left in doubt (which only a timeout of minutes would settle on
+    a line with no message reference seen yet); it goes out as soon as the line is back."""
+    net, sim, d = world("sim7600")
+    d.start()
+    # One message through first, its status report included: the line is done with its bring-up and has
+    # nothing left to read when the modem stops answering (a command timing out would start a recovery).
+    first = d.call("SendSms", ApiExtension="9999", Recipient=HANDSET, Message="first").find("SmsId")
+    _until(lambda: d.call("GetSms", SmsId=first).find("Sms/State") == "delivered")
+    sim.faults.stop_answering()
+    sms_id = d.call("SendSms", ApiExtension="9999", Recipient=HANDSET, Message="in flight").find("SmsId")
+    _until(lambda: d.call("GetSms", SmsId=sms_id).find("Sms/Parts/Part/State") == "submitting")
+    time.sleep(0.3)  # AT+CMGS is written right after the part is marked
+    t0 = time.monotonic()
+    d.stop()
+    assert time.monotonic() - t0 < 3.0  # not the SMS worker's 5 s join, nor the 10 s prompt timeout
+    sim.faults.resume()
+    d.start()
+    t0 = time.monotonic()
+    _until(lambda: [m.text for m in net.handset(HANDSET).inbox] == ["first", "in flight"], timeout=10)
+    assert time.monotonic() - t0 < 5.0  # bring-up plus at most the 1 s retry, never the in-doubt timeout
+    assert d.call("GetSms", SmsId=sms_id).find("Sms/State") in ("sent", "delivered")
+
+
 def test_a_delivery_report_that_arrives_while_the_daemon_is_down_is_applied_at_start(world):
     from tests.ozml.loopback_app import Answer, LoopbackApp
 

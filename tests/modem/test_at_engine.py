@@ -201,3 +201,55 @@ def test_a_vanished_port_fails_the_command_in_flight_and_is_reported(harness):
     assert not h.engine.is_open
     with pytest.raises(PortGone):
         h.engine.command("AT")
+
+
+def test_a_port_that_vanishes_while_a_command_is_being_written_is_port_gone(harness, monkeypatch):
+    """The race a loaded machine hits: the modem vanishes between pyserial's write and its wait for the port to
+    drain. The reader notices first; the write must still end as PortGone (never pyserial's TypeError from a
+    port closed under it), the command fails, the loss is reported once, and the port ends up closed."""
+    import select as real_select
+
+    import serial.serialposix
+
+    opened: list = []
+    vanished = threading.Event()
+
+    class StallingSelect:
+        """pyserial's `select` module as its write sees it: the write's wait stalls until the modem has vanished
+        and the engine has had time to react (up to 1 s), as a preempted writer thread does."""
+
+        error = real_select.error
+
+        @staticmethod
+        def select(rlist, wlist, xlist, timeout=None):
+            if wlist:
+                vanished.wait(1.0)
+                deadline = time.monotonic() + 1.0
+                while opened[0].is_open and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            return real_select.select(rlist, wlist, xlist, timeout)
+
+    def modem(peer, cmd, term):
+        if cmd == "AT+CSQ":
+            peer.vanish()
+            vanished.set()
+
+    monkeypatch.setattr(serial.serialposix, "select", StallingSelect)
+
+    def opener(path: str, baudrate: int):
+        port = serial.serial_for_url(path, baudrate=baudrate, timeout=0.05, write_timeout=5.0, exclusive=True)
+        opened.append(port)
+        return port
+
+    h = harness(modem)
+    h.engine.close()
+    h.engine = AtEngine(path=h.peer.path, name="t", timeout=2.0, opener=opener,
+                        on_urc=lambda line, data: h.urcs.append((line, data)), on_gone=h.gone.append)
+    h.engine.open()
+    with pytest.raises(PortGone):
+        h.engine.command("AT+CSQ", timeout=3)
+    assert wait_for(lambda: len(h.gone) == 1)
+    assert wait_for(lambda: not opened[0].is_open)
+    assert not h.engine.is_open
+    with pytest.raises(PortGone):
+        h.engine.command("AT")

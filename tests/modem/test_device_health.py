@@ -124,9 +124,10 @@ def test_the_cfun_rung(world):
 
 
 def test_the_ladder_climbs_to_the_power_cycle(world):
-    def power_cycle(w) -> None:  # the board layer's hook: cuts power, the module boots again
+    def power_cycle(w) -> None:  # the board layer's hook: cuts power (the ports go at once), the module boots
         w.sim.faults.resume()
-        w.sim.reboot()
+        w.sim.vanish()
+        w.sim.network.scheduler.after(0.2, w.sim.reappear)
 
     w = world("sim7600", power_cycle=power_cycle)
     w.sim.faults.stop_answering()

@@ -1,4 +1,4 @@
-"""Every notification posted with the seed's field names, order and values (the seed's own examples)."""
+"""Every notification posted with Ozeki's field names, order and values (the examples of Ozeki's documentation)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pigate.notify import Notifier, NotifyConfig, messages
 from pigate.notify.policy import ForbiddenTarget
 from tests.notify.webapp import Reply
 
-# (builder call, the body of the seed's example with its line breaks removed)
+# (builder call, the body of Ozeki's example with its line breaks removed)
 SEED = [
     (lambda: messages.routing_interception(caller_id="1000", original_dialed_number="1500",
                                            last_dialed_number="431413", last_called_extension="1200",
@@ -47,7 +47,7 @@ SEED = [
 
 @pytest.mark.parametrize("build,body", SEED, ids=[b.split("&")[0] if b.startswith("N") else "RecordCompleted"
                                                    for _, b in SEED])
-def test_each_notification_is_posted_as_in_the_seed(webapp, build, body):
+def test_each_notification_is_posted_as_in_ozekis_examples(webapp, build, body):
     webapp.route("/n", Reply(200))
     Notifier(config=NotifyConfig(retries=0)).post(webapp.url("/n"), build())
     (req,) = webapp.requests
@@ -62,7 +62,7 @@ def test_booleans_and_durations_are_rendered_as_ozeki_does():
     assert messages.sms_delivery_report(delivered=False, id="x", api_extension="9")["Delivered"] == "false"
 
 
-def test_states_outside_the_seed_lists_are_programming_errors():
+def test_states_outside_ozekis_lists_are_programming_errors():
     with pytest.raises(ValueError):
         messages.call_changed(call_state="Ringning", call_id="1", caller="1", caller_id="1", callee="2")
     with pytest.raises(ValueError):

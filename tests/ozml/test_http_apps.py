@@ -104,7 +104,7 @@ def test_a_broken_app_hangs_up_the_call_and_nothing_wedges(app, notifier, case):
         url = app.url("/connected")
     call = Call(app, notifier)
     seconds = call.run(url)
-    assert call.leg.actions() == [("hangup", "")]
+    assert call.leg.actions() == [("fail", "")]
     assert call.runner.report.ended == "error"
     assert [e["Code"] for e in call.errors()] == ([code] if code else [])
     if code:
@@ -128,7 +128,7 @@ def test_a_broken_goto_target_ends_the_call_after_what_already_ran(app, notifier
                                       "</Response>".encode())
     call = Call(app, notifier)
     call.run(app.url("/connected"))
-    assert call.leg.actions() == [("speak", "hi"), ("hangup", "")]
+    assert call.leg.actions() == [("speak", "hi"), ("fail", "")]
 
 
 def test_a_goto_loop_stops_after_ten_hops_with_an_error_notification(app, notifier):
@@ -138,7 +138,7 @@ def test_a_goto_loop_stops_after_ten_hops_with_an_error_notification(app, notifi
     assert app.paths().count("/loop") == 11  # the CallConnected post, then ten GoTo hops
     assert len(call.leg.spoken) == 11
     assert [e["Code"] for e in call.errors()] == ["303"]
-    assert call.leg.actions()[-1] == ("hangup", "") and call.runner.report.hops == 11
+    assert call.leg.actions()[-1] == ("fail", "") and call.runner.report.hops == 11
 
 
 def test_many_broken_sessions_at_once_all_end(app, notifier):
@@ -153,5 +153,5 @@ def test_many_broken_sessions_at_once_all_end(app, notifier):
     for t in threads:
         t.join(15)
     assert all(not t.is_alive() for t in threads)
-    assert all(c.leg.actions() == [("hangup", "")] for c in calls)
+    assert all(c.leg.actions() == [("fail", "")] for c in calls)
     assert time.monotonic() - t0 < READ_TIMEOUT + 3

@@ -162,7 +162,7 @@ def test_a_forwarded_answer_that_is_not_allowed_for_dtmf_entered_is_303_and_hang
     s = Session(FakeLeg(presses=[Press("4", at=1)]), app={"http://app/d": "<Response><Hold/></Response>"})
     report = s.run(f"<Response>{menu(CHOICES, ForwardToUrl='http://app/d')}<Speak>after</Speak></Response>")
     assert [code for code, _, _ in s.errors] == [303]
-    assert s.leg.actions()[-1] == ("hangup", "") and "after" not in s.leg.spoken
+    assert s.leg.actions()[-1] == ("fail", "") and "after" not in s.leg.spoken
     assert report.ended == "error"
 
 
@@ -279,7 +279,7 @@ def test_invalid_ozml_is_reported_and_the_call_hung_up():
         s = Session(FakeLeg(id="c1"))
         report = s.run(text)
         assert [(c, call) for c, _, call in s.errors] == [(code, "c1")], text
-        assert s.leg.actions() == [("hangup", "")] and report.ended == "error"
+        assert s.leg.actions() == [("fail", "")] and report.ended == "error"
 
 
 def test_empty_answer_runs_nothing_and_the_owner_rule_hangs_up():
@@ -306,7 +306,7 @@ def test_goto_is_a_jump_and_hops_are_bounded():
     report = s.run("<Response><GoTo>http://app/loop</GoTo></Response>")
     assert len(s.posts) == 10 and len(s.leg.spoken) == 10
     assert [code for code, _, _ in s.errors] == [303]
-    assert s.leg.actions()[-1] == ("hangup", "") and report.ended == "error"
+    assert s.leg.actions()[-1] == ("fail", "") and report.ended == "error"
 
 
 def test_record_posts_record_completed_and_runs_the_answer():
@@ -350,7 +350,7 @@ def test_session_thread_never_raises_and_hangs_up_on_a_bug():
     thread = runner.start(context="CallConnected", url="http://app/x", fields={})
     thread.join(5)
     assert not thread.is_alive()
-    assert leg.actions() == [("hangup", "")] and runner.report.ended == "error"
+    assert leg.actions() == [("fail", "")] and runner.report.ended == "error"
 
 
 def test_key_buffer_wakes_a_waiting_script_from_another_thread():

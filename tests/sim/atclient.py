@@ -7,6 +7,19 @@ import time
 import serial
 
 FINALS = ("OK", "ERROR", "NO CARRIER", "BUSY", "NO ANSWER", "NO DIALTONE")
+# Unsolicited lines a modem may send just before a command's answer (a repeated RING, say): they go to `urcs`
+# unless they carry the command's own prefix, as a driver tells them apart.
+URC_PREFIXES = ("RING", "+CRING:", "+CLIP:", "+CMTI:", "+CDSI:", "+CMT:", "+CDS:", "+CREG:", "+CGREG:", "+CEREG:",
+                "+CUSD:", "+CLCC:", "MO RING", "MO CONNECTED", "VOICE CALL:", "+DTMF:", "+RXDTMF:", "+QTONEDET:")
+
+
+def _own_prefix(line: str) -> str:
+    """`AT+CLCC` -> `+CLCC:`; `ATA` -> ''."""
+    upper = line.upper()
+    if not upper.startswith("AT+"):
+        return ""
+    name = upper[2:].split("=")[0].split("?")[0]
+    return name + ":"
 
 
 class AtClient:
@@ -77,6 +90,7 @@ class AtClient:
 
     def collect(self, echo: str = "", timeout: float | None = None) -> tuple[list[str], str]:
         line = echo
+        own = _own_prefix(line)
         deadline = time.monotonic() + (timeout or self.timeout)
         got: list[str] = []
         while True:
@@ -91,6 +105,9 @@ class AtClient:
                 continue
             if text in FINALS or text.startswith(("+CME ERROR", "+CMS ERROR")):
                 return got, text
+            if text.startswith(URC_PREFIXES) and not (own and text.startswith(own)):
+                self.urcs.append(text)
+                continue
             got.append(text)
 
     def ok(self, line: str, timeout: float | None = None) -> list[str]:

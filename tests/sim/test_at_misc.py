@@ -63,6 +63,27 @@ def test_registration_commands_of_each_dialect(net, modem, at, dialect):
     assert at.ok("AT+COPS?") == [f'+COPS: 0,0,"SimNet",{modem.dialect.access_tech}']
 
 
+def test_creg_2_urcs_carry_the_cell_and_cgatt_reports_the_attach(net, modem, at, dialect):
+    at.ok("AT+CREG=2")
+    modem.faults.registration_lost()
+    assert at.wait_line("+CREG:") == "+CREG: 2"
+    modem.faults.registration_regained()
+    assert at.wait_line("+CREG:") == f'+CREG: 1,"00A1","0000B2C3",{modem.dialect.access_tech}'
+    at.ok("AT+CREG=1")
+    modem.faults.registration_lost()
+    assert at.wait_line("+CREG:") == "+CREG: 2"
+    modem.faults.registration_regained()
+    assert at.wait_line("+CREG:") == "+CREG: 1"
+    at.ok("AT+CREG=0")
+    assert at.ok("AT+CGATT=?") == ["+CGATT: (0,1)"]
+    assert at.ok("AT+CGATT?") == ["+CGATT: 1"]
+    at.ok("AT+CGATT=0")
+    assert at.ok("AT+CGATT?") == ["+CGATT: 0"]
+    at.ok("AT+CGATT=1")
+    modem.faults.registration_lost()
+    assert at.ok("AT+CGATT?") == ["+CGATT: 0"]  # no packet attach without registration
+
+
 def test_ussd_answer_after_or_before_ok(net, modem, at, dialect):
     lines, final = at.command('AT+CUSD=1,"*100#",15')
     assert final == "OK"

@@ -56,6 +56,26 @@ def test_gammu_identifies_sends_and_reads(net, started, tmp_path, dialect):
     assert "Grüße an gammu" in out and f'"{HANDSET}"' in out
 
 
+@pytest.mark.skipif(shutil.which("gammu") is None, reason="gammu is not installed (Debian package gammu)")
+@pytest.mark.parametrize("dialect", dialects_with_slow())
+def test_gammu_networkinfo_monitor_and_getallsms(net, started, tmp_path, dialect):
+    """What an operator runs first on a new modem: the network and packet domain (AT+CREG=2 with the cell's
+    LAC and CI, AT+CGATT?), one round of monitoring, and the message list."""
+    m = started(dialect)
+    rc = tmp_path / "gammurc"
+    rc.write_text(f"[gammu]\ndevice = {m.at_link}\nconnection = at\n")
+    out = gammu(rc, "networkinfo")
+    assert "Network state        : home network" in out
+    assert f"LAC {m.LAC}, CID {m.CELL}" in out
+    assert "GPRS                 : attached" in out
+    out = gammu(rc, "monitor", "1")
+    assert "Signal strength" in out and f"LAC {m.LAC}" in out and "GPRS                 : attached" in out
+    net.handset(HANDSET).send_sms(m.number, "listed by gammu")
+    net.scheduler.wait_idle()
+    out = gammu(rc, "getallsms")
+    assert "listed by gammu" in out and f'"{HANDSET}"' in out
+
+
 SMSD_CONF = """devices = GSM1
 outgoing = {d}/outgoing
 checked = {d}/checked

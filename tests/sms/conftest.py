@@ -21,14 +21,14 @@ from pigate.events import EventBus
 from pigate.httpserver import HttpServer
 from pigate.modem import Modem, ModemConfig
 from pigate.notify import Notifier, NotifyConfig
-from pigate.sms import DetachedScripts
-from pigate.sms import Line, SmsService, SmsSettings
+from pigate.config import SmsConfig
+from pigate.sms import DetachedScripts, Line, SmsService
 from pigate.sim import Network
 from pigate.store import Database
 from pigate.store.sms import SmsStore
 from tests.support import Answer, api_call
 
-FAST = SmsSettings(retry_base=0.05, retry_cap=0.2, reassembly_timeout=1.0, doubt_timeout=3.0, hook_backoff=0.05,
+FAST = SmsConfig(retry_base=0.05, retry_cap=0.2, reassembly_timeout=1.0, doubt_timeout=3.0, hook_backoff=0.05,
                    hook_backoff_cap=0.2, ussd_timeout=5.0)
 
 

@@ -89,3 +89,19 @@ def test_several_modems_share_the_load_and_an_extension_can_pin_a_line(gateway_f
     pinned = g.send(HANDSET, "from line two", Sender="+15550000002")
     g.wait_state(pinned, ("delivered",))
     assert g.net.submissions[-1].modem == "+15550000002"
+
+
+def test_a_message_too_long_gets_a_302_that_says_its_length_and_the_limit(gateway):
+    a = gateway.call("SendSms", ApiExtension="9999", Recipient=HANDSET, Message="x" * 1600)
+    assert a.code == 302
+    message = a.find("Message")
+    assert "'Message'" in message and "'SendSms'" in message
+    assert "too long: 1600 characters" in message and "11 SMS parts" in message
+    assert "at most 10 parts (1530 GSM-7 septets)" in message
+
+
+def test_a_section_sign_goes_out_as_gsm7(gateway):
+    sms_id = gateway.send(HANDSET, "§ 12 applies")
+    assert gateway.call("GetSms", SmsId=sms_id).find("Sms/Encoding") == "gsm7"
+    assert gateway.net.handset(HANDSET).wait_inbox(1)[0].text == "§ 12 applies"
+    assert gateway.net.submissions[-1].encoding == "gsm7"

@@ -58,25 +58,49 @@ def test_encoding_choice():
 
 
 @pytest.mark.parametrize("text, parts", [
-    ("x" * 160, 1), ("x" * 161, 2), ("x" * 304, 2), ("x" * 305, 3),
+    ("x" * 160, 1), ("x" * 161, 2), ("x" * 306, 2), ("x" * 307, 3),  # 153 septets a part
     ("€" * 80, 1), ("€" * 81, 2),  # escapes count two septets
-    ("ж" * 70, 1), ("ж" * 71, 2), ("ж" * 132, 2), ("ж" * 133, 3),
+    ("ж" * 70, 1), ("ж" * 71, 2), ("ж" * 134, 2), ("ж" * 135, 3),  # 67 units a part
     ("😀" * 35, 1), ("😀" * 36, 2),
 ])
-def test_part_counts(text, parts):
+def test_part_counts_with_the_default_8_bit_reference(text, parts):
     assert c.part_count(text) == parts
 
 
+@pytest.mark.parametrize("text, parts", [
+    ("x" * 304, 2), ("x" * 305, 3), ("ж" * 132, 2), ("ж" * 133, 3),  # 152 / 66 a part
+])
+def test_part_counts_with_the_16_bit_reference(text, parts):
+    assert c.part_count(text, reference_bits=16) == parts
+
+
+def test_a_306_character_message_is_two_parts_of_153_with_an_8_bit_reference():
+    pdus = c.encode_submit(TO, "x" * 306, reference=0x1234)
+    _, subs = _sim_decode(pdus)
+    assert [len(s.text) for s in subs] == [153, 153]
+    assert all(s.udh[1:3] == bytes([0x00, 0x03]) and s.concat.reference == 0x34 for s in subs)
+    assert all(p.tpdu_length <= 140 + 13 for p in pdus)
+    wide = c.encode_submit(TO, "x" * 306, reference=0x1234, reference_bits=16)
+    assert len(wide) == 3
+    assert {s.concat.reference for s in _sim_decode(wide)[1]} == {0x1234}
+
+
+def test_the_simulated_handset_and_the_codec_split_alike():
+    """One rule for both ends: a handset's multipart message has as many parts as the gateway would send."""
+    for text in ("x" * 306, "x" * 307, "ж" * 134, "ж" * 135, "€" * 77, "a" * 66 + "😀" + "b" * 40):
+        assert len(simpdu.split_text(text)) == c.part_count(text), text
+
+
 def test_a_gsm7_escape_is_never_split_across_parts():
-    text = "x" * 151 + "€" + "y" * 10
+    text = "x" * 152 + "€" + "y" * 10
     enc, parts = c.split_text(text)
-    assert parts[0] == "x" * 151 and parts[1].startswith("€")
+    assert parts[0] == "x" * 152 and parts[1].startswith("€")
 
 
 def test_a_surrogate_pair_is_never_split_across_parts():
-    text = "a" * 65 + "😀" + "b" * 10  # the emoji's halves would be units 66 and 67
+    text = "a" * 66 + "😀" + "b" * 10  # the emoji's halves would be units 67 and 68
     enc, parts = c.split_text(text)
-    assert enc == c.UCS2 and parts[0] == "a" * 65 and parts[1].startswith("😀")
+    assert enc == c.UCS2 and parts[0] == "a" * 66 and parts[1].startswith("😀")
 
 
 @pytest.mark.parametrize("text", [
@@ -89,7 +113,7 @@ def test_the_simulated_network_reads_our_pdus_back_exactly(text):
     assert got == text
     assert all(s.recipient == TO and s.status_report for s in subs)
     if len(parts) > 1:
-        assert {s.concat.reference for s in subs} == {0x1234}, "16-bit reference"
+        assert {s.concat.reference for s in subs} == {0x34}, "8-bit reference"
         assert [s.concat.seq for s in subs] == list(range(1, len(parts) + 1))
         assert all(len(bytes.fromhex(p.hex)) - 1 == p.tpdu_length <= 140 + 13 for p in parts)
 
@@ -97,15 +121,15 @@ def test_the_simulated_network_reads_our_pdus_back_exactly(text):
 def test_eight_bit_reference_parts_match_gsmmodem_byte_for_byte():
     text = "abc{}" * 60
     lib = [str(p) for p in gsmpdu.encodeSmsSubmitPdu(TO, text, reference=0)]
-    enc, chunks = c.GSM7, gsmpdu.divideTextGsm7(text)
-    mine = [c._multipart_pdu(TO, ch, enc, 0, i + 1, len(chunks), True, wide_reference=False).hex
-            for i, ch in enumerate(chunks)]
-    assert mine == lib
+    assert [p.hex for p in c.encode_submit(TO, text, reference=0)] == lib
 
 
-def test_too_many_parts_is_refused():
-    with pytest.raises(c.CodecError):
-        c.encode_submit(TO, "x" * (152 * 3 + 1), reference=1, max_parts=3)
+def test_too_many_parts_is_refused_with_the_length_and_the_limit():
+    c.encode_submit(TO, "x" * (153 * 3), reference=1, max_parts=3)
+    with pytest.raises(c.TooLong) as info:
+        c.encode_submit(TO, "x" * (153 * 3 + 1), reference=1, max_parts=3)
+    assert "460 characters" in str(info.value) and "4 SMS parts" in str(info.value)
+    assert "at most 3 parts (459 GSM-7 septets)" in str(info.value)
 
 
 def _deliver(text: str, *, concat: simpdu.Concat | None = None, alphabet: str | None = None) -> str:

@@ -10,7 +10,7 @@ HANDSET = "+15551230001"
 GW = "+15550000001"
 
 
-def test_incoming_sms_is_notified_with_the_seed_fields_and_deleted_from_the_modem(gateway):
+def test_incoming_sms_is_notified_with_ozekis_fields_and_deleted_from_the_modem(gateway):
     gateway.net.handset(HANDSET).send_sms(GW, "Hi John! 😀")
     [post] = gateway.app.wait(1, "/incoming")
     assert list(post) == ["NotificationName", "Sender", "Recipient", "ID", "ApiExtension", "Message"]
@@ -98,3 +98,20 @@ def test_a_message_whose_indication_never_came_is_found_by_the_periodic_sweep(ga
     [post] = g.app.wait(1, "/incoming", timeout=5)
     assert post["Message"] == "no +CMTI for me"
     assert g.modems[0].list_sms(4) == []  # committed, then deleted
+
+
+def test_receive_message_gives_both_times_in_the_api_s_one_format(gateway):
+    """ReceivedTime and SentTime (the service centre's time stamp) as every other time in the API:
+    `YYYY-MM-DD HH:MM:SS`, local time; the sent time is the one the network stamped, within seconds of now."""
+    import re
+    from datetime import datetime
+
+    gateway.net.handset(HANDSET).send_sms(GW, "what time is it")
+    gateway.app.wait(1, "/incoming")
+    [m] = gateway.call("ReceiveMessage").root.findall("Messages/Message")
+    shape = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+    received, sent = m.findtext("ReceivedTime"), m.findtext("SentTime")
+    assert shape.match(received) and shape.match(sent), (received, sent)
+    now = datetime.now()
+    for text in (received, sent):
+        assert abs((datetime.strptime(text, "%Y-%m-%d %H:%M:%S") - now).total_seconds()) < 120

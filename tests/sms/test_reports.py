@@ -10,7 +10,7 @@ HANDSET = "+15551230001"
 
 
 @pytest.mark.parametrize("policy, delivered", [("success", "true"), ("fail", "false")])
-def test_report_outcome_is_notified_with_the_seed_fields(gateway, policy, delivered):
+def test_report_outcome_is_notified_with_ozekis_fields(gateway, policy, delivered):
     gateway.net.delivery_policy = policy
     url = gateway.app.url("/dr")
     sms_id = gateway.send(HANDSET, "x" * 400, DeliveryReportURL=url)  # three parts, each reported

@@ -4,7 +4,7 @@ ListActiveCalls, ListCallHistory) and the read-only /HttpRecordings/ route.
 Answers beyond Code/Message (ours where Ozeki's pages are silent):
 - Call: `<CallId>` of the new call (Ozeki answers only the code; the id lets an app follow the call).
 - ListActiveCalls: `<ActiveCalls><Call>` with CallId, Source, CallerId, Destination, CallerDialed, CalleeDialed,
-  StartTime, RingDuration, TalkDuration, CallState (REFERENCE.md's layout), then ours: Direction, Line.
+  StartTime, RingDuration, TalkDuration, CallState (Ozeki's layout, docs/calls.md), then ours: Direction, Line.
 - ListCallHistory / GetCallHistory: `<TotalRecords>` then `<CallHistory><Call>` with StartTime, Direction,
   Source, Destination, State (how it ended: CallerHangUp, CalleeHungUp, TransferCompleted, Rejected, NoAnswer,
   Busy, Cancelled, Failed), Dialed, CallerId, Type (Audio), CallId, then ours: CallState (the final call
@@ -15,7 +15,6 @@ Party (caller, callee, all) is accepted and ignored: a GSM call has one far part
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Callable
 
@@ -24,7 +23,7 @@ import bottle
 from pigate.api.auth import AddressGuard
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.params import Param, Spec
-from pigate.api.responses import Element
+from pigate.api.responses import TIME_FORMAT, Element, api_time
 from pigate.calls import DIRECTIONS, ActiveCall, CallService, HistoryFilter, HistoryRow
 from pigate.errors import InvalidParameter
 from pigate.ozml.parser import parse
@@ -75,7 +74,7 @@ LIST_HISTORY = Spec((
 
 
 def _time(ts: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+    return api_time(ts)
 
 
 def _seconds(value: float) -> str:
@@ -182,7 +181,7 @@ class CallCommands:
         since = None
         if a["From"]:
             try:
-                since = datetime.strptime(a["From"], "%Y-%m-%d %H:%M:%S").timestamp()
+                since = datetime.strptime(a["From"], TIME_FORMAT).timestamp()
             except ValueError as exc:
                 raise InvalidParameter("From", p.command) from exc
         if a["Type"] and a["Type"].lower() != "audio":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
 from typing import Iterable, Union
 from xml.sax.saxutils import escape
 
@@ -15,6 +17,23 @@ _HEAD = (
     'xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
 )
 CONTENT_TYPE = "application/xml; charset=utf-8"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # every time in an answer, in the box's local time (Ozeki's `2019-04-09 10:34:07`)
+
+
+def api_time(when: float | str | None) -> str:
+    """A time as answers show it (TIME_FORMAT, local time): from epoch seconds, or from an ISO 8601 text with
+    its offset (an SMS's service-centre time); '' for none. Text that is not ISO 8601 is shown as it is."""
+    if when is None or when == "":
+        return ""
+    if isinstance(when, str):
+        try:
+            parsed = datetime.fromisoformat(when)
+        except ValueError:
+            return when
+        if parsed.tzinfo is None:
+            return parsed.strftime(TIME_FORMAT)
+        when = parsed.timestamp()
+    return time.strftime(TIME_FORMAT, time.localtime(when))
 
 
 def render(code: int = 200, message: str | None = None, elements: Iterable[Element] = ()) -> bytes:

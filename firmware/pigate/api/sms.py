@@ -1,6 +1,7 @@
 """The SMS HTTP commands: SendSms, GetSms, ListSms, ListSmsLines, ReceiveMessage, SendUssd.
 
-Answers beyond Code/Message (ours where Ozeki's pages are silent):
+Answers beyond Code/Message (ours where Ozeki's pages are silent). Every time (Created, Updated, Sent,
+ReceivedTime, SentTime) is `YYYY-MM-DD HH:MM:SS` in the box's local time, as in the call commands.
 - SendSms: `<SmsId>` (only once the message is committed). Optional `Reference`: a client key that makes a
   resubmission idempotent (the same SmsId, no second message).
 - GetSms (SmsId): `<Sms>` with SmsId, State (queued, sending, sent, delivered, undelivered, failed), Reason,
@@ -20,11 +21,10 @@ Answers beyond Code/Message (ours where Ozeki's pages are silent):
 from __future__ import annotations
 
 import re
-import time
 
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.params import Param, Spec
-from pigate.api.responses import Element
+from pigate.api.responses import Element, api_time
 from pigate.errors import InvalidParameter
 from pigate.sms import InboundSms, OutboundPart, OutboundSms, SmsService
 
@@ -60,7 +60,7 @@ SEND_USSD = Spec((
 
 
 def _time(ts: float | None) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
+    return api_time(ts) if ts else ""
 
 
 def _flag(value: bool) -> str:
@@ -83,7 +83,7 @@ def _part(part: OutboundPart) -> Element:
 def _inbound(msg: InboundSms) -> Element:
     return ("Message", [("Id", msg.id), ("Sender", msg.sender), ("Recipient", msg.recipient),
                         ("ApiExtension", msg.api_extension), ("Line", msg.line), ("ReceivedTime", _time(msg.received)),
-                        ("SentTime", msg.sent_time), ("Text", msg.text), ("Incomplete", _flag(msg.incomplete)),
+                        ("SentTime", api_time(msg.sent_time)), ("Text", msg.text), ("Incomplete", _flag(msg.incomplete)),
                         ("Parts", msg.parts), ("PartsReceived", msg.parts_received)])
 
 

@@ -9,6 +9,7 @@ finds no live call to misread).
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from pigate.callstates import CANCELLED, ERROR, FAILED, HOLD, IN_CALL, RINGING, TRANSFER_COMPLETED, TRANSFERRED
 from pigate.errors import CallerGone, InappropriateCommand, PigateError
@@ -92,24 +93,25 @@ class ServiceLeg:
         self._observer.leg_changed(self.call, IN_CALL)
 
     def hangup(self) -> None:
+        self._end_here("hangup", self.trunk_leg.hangup)
+
+    def reject(self) -> None:
+        """Refuse a ringing call: Busy (on an answered one this hangs up, as the Leg says)."""
+        self._end_here("reject", self.trunk_leg.reject)
+
+    def fail(self) -> None:
+        """End a call the gateway could not handle: Error if it never connected (model.local_end)."""
+        self._end_here("fail", self.trunk_leg.fail)
+
+    def _end_here(self, how: str, telephony: Callable[[], None]) -> None:
         if not self.call.live:
             return
         # Recorded as ended first: the trunk's own end-of-call report then finds no live call to misread.
-        self._observer.leg_ended(self.call, *local_end(self.call), local=True)
+        self._observer.leg_ended(self.call, *local_end(self.call, how), local=True)
         try:
-            self.trunk_leg.hangup()
+            telephony()
         except PigateError as exc:
-            log.warning("call %s: hang-up failed: %s", self.id, exc)
-
-    def reject(self) -> None:
-        """Refuse a ringing call (on an answered one this hangs up, as the Leg says)."""
-        if not self.call.live:
-            return
-        self._observer.leg_ended(self.call, *local_end(self.call), local=True)
-        try:
-            self.trunk_leg.reject()
-        except PigateError as exc:
-            log.warning("call %s: refusing failed: %s", self.id, exc)
+            log.warning("call %s: %s failed: %s", self.id, how, exc)
 
     def hold(self) -> None:
         if self.state != IN_CALL:

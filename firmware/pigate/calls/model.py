@@ -58,12 +58,25 @@ def remote_end(call: "CallRecord", reason: str) -> tuple[str, str]:
     return outcome_before_answer(reason)
 
 
-def local_end(call: "CallRecord") -> tuple[str, str]:
-    """(call state, history result) when the gateway hangs up: a ringing incoming call is refused, a ringing
-    outgoing one cancelled, an answered one completed (pure)."""
-    if call.state == RINGING:
-        return (COMPLETED, REJECTED) if call.direction == INBOUND else (CANCELLED, CANCELLED)
-    return COMPLETED, call.hangup_result(local=True)
+LOCAL_ENDS = ("hangup", "reject", "fail")
+
+
+def local_end(call: "CallRecord", how: str = "hangup") -> tuple[str, str]:
+    """(call state, history result) when the gateway ends a call (pure). Completed only for a call that was
+    connected; one still ringing ends Cancelled (hung up), Busy (an incoming call refused: the caller hears
+    busy) or Error (the gateway could not handle it: no URL, the app unreachable, a broken script). A refused
+    or failed incoming call's history result is Rejected; an outgoing one the gateway gave up is Cancelled or
+    Failed. See docs/calls.md."""
+    if how not in LOCAL_ENDS:
+        raise ValueError(f"a local end is one of {LOCAL_ENDS}, not {how!r}")
+    if call.state != RINGING:
+        return COMPLETED, call.hangup_result(local=True)
+    inbound = call.direction == INBOUND
+    if how == "reject":
+        return (BUSY, REJECTED) if inbound else (CANCELLED, CANCELLED)
+    if how == "fail":
+        return ERROR, REJECTED if inbound else FAILED
+    return CANCELLED, REJECTED if inbound else CANCELLED
 
 
 def connect_failure_state(result: str) -> str:

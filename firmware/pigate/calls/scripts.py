@@ -30,7 +30,8 @@ class CallControl(Protocol):
 
 
 class CallScriptServices:
-    """ScriptServices for sessions on GSM calls (and for IncomingSMS answers, if the lead wires it there).
+    """ScriptServices for sessions on GSM calls, and (through DetachedScripts) for the OzML that answers
+    IncomingSMS and SMSDeliveryReport: Call, third-party verbs on live calls, SendSms.
 
     CallSetup and AttendedTransfer are not offered by a GSM gateway with one call per modem:
     they raise 301, which the runner reports as an Error notification before going on.

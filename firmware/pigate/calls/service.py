@@ -268,13 +268,15 @@ class CallService:
         thread.start()
 
     def _session(self, live: LiveCall, body: Callable[[LiveCall], None]) -> None:
+        failed = True
         try:
             body(live)
+            failed = False
         except Exception:  # a bug must not leave the call up or kill the daemon
             log.exception("call %s: session failed", live.record.id)
         finally:
             if live.record.live:
-                live.leg.hangup()
+                live.leg.fail() if failed else live.leg.hangup()
             with self._registry.lock:
                 self._sessions.discard(threading.current_thread())
 
@@ -284,7 +286,7 @@ class CallService:
         if not url:
             log.warning("call %s: no incoming_call_url for API extension %r; refusing the call from %s",
                         rec.id, rec.api_extension, rec.source or "a withheld number")
-            live.leg.reject()
+            live.leg.fail()
             return
         fields = messages.incoming_call(call_leg_id=rec.id, caller=rec.source, api_extension=rec.api_extension)
         assert live.runner is not None

@@ -1,4 +1,10 @@
-"""The AT engine: one reader thread owns a serial port, one command in flight, every other line is a URC."""
+"""The AT engine: one reader thread owns a serial port, one command in flight, every other line is a URC.
+
+The port's lifetime has one owner, its reader thread: only it closes the port, when it ends (stopped, or the
+port vanished), and the close waits for a write in progress (`_io`), so a write never meets a half-closed port
+or a recycled file descriptor. Whatever pyserial raises on a dead port (SerialException, OSError, termios.error,
+or TypeError/ValueError once its fd is gone) becomes PortGone; a write timeout is ModemTimeout.
+"""
 
 from __future__ import annotations
 
@@ -25,12 +31,23 @@ ESC = b"\x1b"
 _BARE_COMMANDS = ("ATI", "AT+CGMI", "AT+CGMM", "AT+CGMR", "AT+CGSN", "AT+CIMI", "AT+GMI", "AT+GMM", "AT+GMR",
                   "AT+GSN", "AT+CCID", "AT+QCCID", "AT+ICCID")
 
+# Everything pyserial raises when its port is unusable (TypeError/ValueError: its fd is already None or -1).
+PORT_ERRORS = (serial.SerialException, OSError, termios.error, TypeError, ValueError)
+
 UrcHandler = Callable[[str, "str | None"], None]
 GoneHandler = Callable[[BaseException], None]
 
 
-class PromptTimeout(ModemTimeout):
+class NotSubmitted(ModemError):
+    """A prompt exchange that ended before its payload was written: nothing was submitted, resending is safe."""
+
+
+class PromptTimeout(ModemTimeout, NotSubmitted):
     """The `> ` prompt never came, so nothing was submitted: unlike other timeouts, resending is safe."""
+
+
+class PromptLost(PortGone, NotSubmitted):
+    """The port closed or vanished, or the submission was cancelled, while waiting for the `> ` prompt."""
 
 
 class SerialPort(Protocol):
@@ -49,7 +66,7 @@ def open_serial(path: str, baudrate: int) -> SerialPort:
     """Open a device, pty or symlink (a udev by-id name) with pyserial; exclusive so no other program talks to it."""
     try:
         return serial.serial_for_url(path, baudrate=baudrate, timeout=0.05, write_timeout=5.0, exclusive=True)
-    except (serial.SerialException, OSError, ValueError) as exc:
+    except PORT_ERRORS as exc:
         raise PortGone(f"cannot open {path}: {exc}") from exc
 
 
@@ -94,6 +111,7 @@ class AtEngine:
         self._on_urc, self._on_gone, self._opener = on_urc, on_gone, opener
         self._lock = threading.RLock()          # one command (or transaction) in flight
         self._cv = threading.Condition()        # guards the fields below; the reader notifies it
+        self._io = threading.Lock()             # a write and the port's close never overlap
         self._port: SerialPort | None = None
         self._reader: threading.Thread | None = None
         self._stopping = False
@@ -113,7 +131,7 @@ class AtEngine:
         """Open the port and start its reader thread; PortGone if it cannot be opened."""
         self.close()
         port = self._opener(self.path, self.baudrate)
-        with contextlib.suppress(serial.SerialException, OSError):
+        with contextlib.suppress(*PORT_ERRORS):
             port.reset_input_buffer()  # junk from before we owned the port is nobody's answer
         with self._cv:
             self._port, self._stopping = port, False
@@ -123,19 +141,16 @@ class AtEngine:
             self._reader.start()
 
     def close(self) -> None:
-        """Stop the reader and close the port; a command in flight fails with PortGone."""
+        """Stop the reader, which closes the port as it ends; a command in flight fails with PortGone."""
         with self._cv:
-            reader, port = self._reader, self._port
+            reader = self._reader
             self._stopping = True
             self._reader = self._port = None
             self._fail_pending(PortGone(f"{self.name}: port closed"))
         if reader is not None and reader is not threading.current_thread():
             reader.join(2.0)
-        if port is not None:
-            try:
-                port.close()
-            except (serial.SerialException, OSError) as exc:
-                log.info("%s: closing %s: %s", self.name, self.path, exc)
+            if reader.is_alive():
+                log.warning("%s: reader still running after 2 s; it closes %s when it ends", self.name, self.path)
 
     # ---- commands ----------------------------------------------------------------------------
 
@@ -177,13 +192,27 @@ class AtEngine:
                 except ModemTimeout as exc:
                     self._abort_prompt(pend)
                     raise PromptTimeout(str(exc)) from exc
-                if not pend.prompted:  # an error instead of the prompt: nothing was submitted
+                if not pend.prompted:  # an error instead of the prompt, or the port went: nothing was submitted
+                    if pend.gone is not None:
+                        self._cancel_text_entry()
+                        raise PromptLost(f"{self.name}: {command!r} before the prompt: {pend.gone}") from pend.gone
                     return self._result(pend)
                 self._write(payload.encode("ascii") + CTRL_Z)
                 self._wait(pend, lambda: pend.done, timeout, f"no result for {command!r} (outcome unknown)")
                 return self._result(pend)
             finally:
                 self._end(pend)
+
+    def cancel_prompt(self, reason: str) -> bool:
+        """End a `submit()` that is still waiting for its prompt with PromptLost (nothing was submitted); True if
+        there was one. A submission whose payload is already written is left to finish."""
+        with self._cv:
+            pend = self._pending
+            if pend is None or not pend.want_prompt or pend.prompted or pend.done:
+                return False
+            pend.gone = NotSubmitted(reason)
+            self._cv.notify_all()
+            return True
 
     def write_raw(self, data: bytes) -> None:
         """Write bytes outside any command (ESC to cancel, a byte a probe wants); holds the command lock."""
@@ -204,18 +233,19 @@ class AtEngine:
                 self._pending = None
 
     def _write(self, data: bytes) -> None:
-        with self._cv:
-            port = self._port
-        if port is None:
-            raise PortGone(f"{self.name}: port {self.path} is not open")
-        log.debug("%s -> %r", self.name, data)
-        try:
-            port.write(data)
-            port.flush()
-        except serial.SerialTimeoutException as exc:
-            raise ModemTimeout(f"{self.name}: write to {self.path} timed out") from exc
-        except (serial.SerialException, OSError, termios.error) as exc:
-            raise PortGone(f"{self.name}: write to {self.path} failed: {exc}") from exc
+        with self._io:
+            with self._cv:
+                port = self._port
+            if port is None:
+                raise PortGone(f"{self.name}: port {self.path} is not open")
+            log.debug("%s -> %r", self.name, data)
+            try:
+                port.write(data)
+                port.flush()
+            except serial.SerialTimeoutException as exc:
+                raise ModemTimeout(f"{self.name}: write to {self.path} timed out") from exc
+            except PORT_ERRORS as exc:
+                raise PortGone(f"{self.name}: write to {self.path} failed: {exc}") from exc
 
     def _wait(self, pend: _Pending, ready: Callable[[], bool], timeout: float | None, what: str) -> None:
         limit = self.timeout if timeout is None else timeout
@@ -231,6 +261,16 @@ class AtEngine:
         if not final.ok:
             raise ModemCommandError(pend.expect.command, final.kind, final.code, final.text)
         return list(pend.lines)
+
+    def _cancel_text_entry(self) -> None:
+        """ESC, so a modem that is (or is about to be) waiting for the payload leaves text entry."""
+        with self._cv:
+            if self._port is None:
+                return
+        try:
+            self._write(ESC)
+        except ModemError as exc:
+            log.info("%s: could not send ESC to cancel a submission: %s", self.name, exc)
 
     def _abort_prompt(self, pend: _Pending) -> None:
         try:
@@ -250,6 +290,20 @@ class AtEngine:
     # ---- internals: the reader thread --------------------------------------------------------
 
     def _read_loop(self, port: SerialPort) -> None:
+        try:
+            self._read_until_gone(port)
+        finally:
+            self._release(port)
+
+    def _release(self, port: SerialPort) -> None:
+        """Close `port` (the reader's last act), after any write in progress has returned."""
+        with self._io:
+            try:
+                port.close()
+            except PORT_ERRORS as exc:
+                log.info("%s: closing %s: %s", self.name, self.path, exc)
+
+    def _read_until_gone(self, port: SerialPort) -> None:
         buf = bytearray()
         while True:
             with self._cv:
@@ -257,8 +311,7 @@ class AtEngine:
                     return
             try:
                 data = port.read(max(1, port.in_waiting))
-            except (serial.SerialException, OSError, TypeError, termios.error) as exc:
-                # pyserial raises TypeError when the fd is closed under it; all of these mean the port is gone.
+            except PORT_ERRORS as exc:
                 self._port_lost(port, exc)
                 return
             if not data:
@@ -277,8 +330,6 @@ class AtEngine:
             gone = PortGone(f"{self.name}: port {self.path} vanished: {exc}")
             gone.__cause__ = exc
             self._fail_pending(gone)
-        with contextlib.suppress(serial.SerialException, OSError, TypeError):
-            port.close()
         log.warning("%s: %s", self.name, gone)
         try:
             self._on_gone(gone)
@@ -303,7 +354,7 @@ class AtEngine:
             return
         with self._cv:
             pend = self._pending
-            if pend is not None and pend.want_prompt and not pend.prompted:
+            if pend is not None and pend.want_prompt and not pend.prompted and not pend.done:
                 pend.prompted = True
                 buf.clear()
                 self._cv.notify_all()

@@ -126,6 +126,11 @@ class Modem:
     def send_sms_pdu(self, pdu_hex: str, tpdu_length: int) -> int:
         return self._sms.send_pdu(pdu_hex, tpdu_length)
 
+    def cancel_prompt(self, reason: str) -> bool:
+        """End a send_sms_pdu() still waiting for the modem's prompt (it raises NotSubmitted: nothing was sent);
+        one whose PDU is already written finishes. For a stopping service; True if one was cancelled."""
+        return self._link.engine.cancel_prompt(reason)
+
     def read_sms(self, storage: str, index: int) -> StoredSms:
         return self._sms.read(storage, index)
 

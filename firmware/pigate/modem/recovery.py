@@ -106,6 +106,8 @@ class Recovery:
         self._after_restart()
 
     def _power(self) -> None:
+        # Closed first: the port vanishing under the power cut is expected, not a new fault to recover from.
+        self.link.engine.close()
         try:
             self.link.power_cycle()
         except Exception as exc:  # the board hook is foreign code: report it as a failed rung

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-
 from ..errors import ModemCommandError, ModemError
 from . import parsers as p
 from .link import Link
 from .parsers import StoredSms
+
 
 class SubmitUnconfirmed(ModemError):
     """AT+CMGS ended without a +CMGS line: the network may or may not have the message (outcome unknown)."""
@@ -23,8 +23,8 @@ def _check_storage(storage: str) -> str:
 
 
 class SmsOps:
-    """Submissions are paced per modem; multi-command operations hold the port so storages do not get switched
-    under them by another thread."""
+    """SMS commands on one modem; multi-command operations hold the port so storages do not get switched under
+    them by another thread. (Pacing between submissions is the SMS service's.)"""
 
     def __init__(self, *, link: Link) -> None:
         self.link = link
@@ -34,7 +34,6 @@ class SmsOps:
         PromptTimeout (nothing sent), ModemTimeout (outcome unknown) or PortGone (outcome unknown)."""
         if not p.is_hex(pdu_hex) or not 0 < tpdu_length <= len(pdu_hex) // 2:
             raise ModemError(f"not a PDU of TPDU length {tpdu_length}: {pdu_hex[:40]!r}")
-        # Pacing between submissions is the SMS service's (pigate/sms/outbox.py): it can receive meanwhile.
         cfg = self.link.config
         lines = self.link.run(lambda: self.link.engine.submit(
             f"AT+CMGS={tpdu_length}", pdu_hex.upper(),

@@ -119,7 +119,7 @@ class Notifier:
             h = {
                 "User-Agent": self.config.user_agent,
                 "Accept": "application/xml, text/xml, */*;q=0.5",
-                # The seed's notifications carry these; some PHP stacks cache otherwise.
+                # Ozeki's notifications carry these; some PHP stacks cache otherwise.
                 "Cache-Control": "no-store,no-cache",
                 "Pragma": "no-cache",
             }

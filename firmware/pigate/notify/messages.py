@@ -1,4 +1,4 @@
-"""The notifications' form fields: one builder per notification, with the seed's exact field names and order.
+"""The notifications' form fields: one builder per notification, with Ozeki's exact field names and order (docs/webhooks.md).
 
 Each builder returns an ordered dict of strings ready for `Notifier.post`. Names and order follow the
 examples of ozeki-http-api-notifications.txt; where its parameter table names a field the example lacks
@@ -125,7 +125,7 @@ def goto() -> dict[str, str]:
 
 
 def error(*, code: int, call_id: str = "", message: str | None = None, args: tuple[object, ...] = ()) -> dict[str, str]:
-    """The Error notification (REFERENCE.md): Code, Message (the status table's, filled from `args`, unless
+    """The Error notification (docs/webhooks.md): Code, Message (the status table's, filled from `args`, unless
     `message` is given, e.g. an OzmlError's text with its line and column) and CallId.
 
     Ozeki lists 300-307 (what goes wrong in a script or a request); ours also reports the table's other codes

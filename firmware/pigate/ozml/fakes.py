@@ -1,6 +1,6 @@
 """In-memory Leg, Keypad and services on a virtual clock: scripts run instantly and record what happened.
 
-Shipped (not test-only) so that the lead, the simulator and app writers can run OzML without a call.
+Shipped (not test-only) so that app writers and other tools can run OzML without a call.
 Time is virtual: speaking takes `seconds_per_char` per character, playing a file `play_seconds`, and
 a menu's 10-second timeout passes at once when no key is scripted before it. Key presses are scripted
 at absolute times, or "during" a prompt (pressed `delay` seconds after a prompt containing some text
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from pigate.errors import CallNotFound
-from pigate.ozml.leg import COMPLETED, ENDED, HOLD, IN_CALL, RINGING, TRANSFERRED, Leg, RecordingResult
+from pigate.ozml.leg import (BUSY, CANCELLED, COMPLETED, ENDED, ERROR, HOLD, IN_CALL, RINGING, TRANSFERRED, Leg,
+                             RecordingResult)
 from pigate.ozml.services import CallFate
 
 FOREVER_REPEATS = 10  # a repeated Play without Timeout stands for this many plays
@@ -191,11 +192,15 @@ class FakeLeg:
 
     def hangup(self) -> None:
         self._note("hangup")
-        self._end(COMPLETED)
+        self._end(CANCELLED if self._state == RINGING else COMPLETED)
 
     def reject(self) -> None:
         self._note("reject")
-        self._end(COMPLETED)
+        self._end(BUSY if self._state == RINGING else COMPLETED)
+
+    def fail(self) -> None:
+        self._note("fail")
+        self._end(ERROR if self._state == RINGING else COMPLETED)
 
     def _media(self, seconds: float, interruptible: bool) -> bool:
         if interruptible:

@@ -53,7 +53,7 @@ OUR_VERBS = frozenset({"DeleteFile", "MoveFile", "SendMessage", "SendMsg", "Wait
                        "ReceiveAlarmNotification", "SendAlarmNotification"})
 
 # Notification name -> the verbs its answer may hold. "ThirdPartyRecordCompleted" is the RecordCompleted
-# that answers the HTTP Record command on any call (the seed lists it with the third-party verbs); plain
+# that answers the HTTP Record command on any call (Ozeki lists it with the third-party verbs); plain
 # "RecordCompleted" answers an OzML Record in an API extension's call.
 CONTEXTS: Mapping[str, frozenset[str]] = MappingProxyType({
     **{name: API_EXTENSION_VERBS | STRUCTURAL_VERBS | OUR_VERBS for name in (

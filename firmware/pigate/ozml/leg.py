@@ -9,9 +9,12 @@ from dataclasses import dataclass
 from typing import Callable, Protocol, runtime_checkable
 
 # A leg in one of ENDED is no longer the script's to drive (the states' one table is pigate.callstates).
-from pigate.callstates import COMPLETED, ENDED, HOLD, IN_CALL, RINGING, TRANSFERRED
+# Completed only ever follows InCall/Hold (the call was connected); one that never connected ends Busy,
+# Cancelled or Error (docs/calls.md).
+from pigate.callstates import BUSY, CANCELLED, COMPLETED, ENDED, ERROR, HOLD, IN_CALL, RINGING, TRANSFERRED
 
-__all__ = ["COMPLETED", "ENDED", "HOLD", "IN_CALL", "RINGING", "TRANSFERRED", "RecordingResult", "Keypad", "Leg",
+__all__ = ["BUSY", "CANCELLED", "COMPLETED", "ENDED", "ERROR", "HOLD", "IN_CALL", "RINGING", "TRANSFERRED",
+           "RecordingResult", "Keypad", "Leg",
            "DrivenKeypad", "CallLeg", "KeyBuffer"]
 
 
@@ -72,7 +75,11 @@ class Leg(Protocol):
     def hangup(self) -> None: ...
 
     def reject(self) -> None:
-        """Refuse a ringing call (it is never answered); on an answered call this hangs up."""
+        """Refuse a ringing call (it is never answered: Busy); on an answered call this hangs up."""
+
+    def fail(self) -> None:
+        """End a call the gateway could not handle (no script, or a broken one): Error if never answered,
+        Completed if it was; hangup() is the ordinary end."""
 
     def speak(self, text: str, *, language: str | None = None, voice: str | None = None,
               interruptible: bool = False) -> bool: ...

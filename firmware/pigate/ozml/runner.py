@@ -42,7 +42,7 @@ class SessionReport:
 class Runner(OurVerbs):
     """One OzML session on one leg (or none, for an answer to IncomingSMS or SMSDeliveryReport).
 
-    Rules (REFERENCE.md and the seed pages): a script whose URL is empty or can't be fetched, or whose
+    Rules (this package's README.md, "Errors and endings"): a script whose URL is empty or can't be fetched, or whose
     answer is invalid (300-303, reported through `on_error`), hangs up the API extension's call; so does a
     script that ends while the call is still up. Third-party scripts (CallChanged) never hang up on their own.
     GoTo is a jump (the rest of the current script is dropped) and at most `max_hops` happen per session.
@@ -375,6 +375,9 @@ class Runner(OurVerbs):
         self._ended(why)
         if self._owned and self.leg is not None and self.leg.state not in ENDED:
             try:
-                self.leg.hangup()
+                if why == "error":
+                    self.leg.fail()
+                else:
+                    self.leg.hangup()
             except Exception:  # the session thread must end cleanly even if the driver is broken
                 log.exception("%s: hang-up failed", self._call_id())

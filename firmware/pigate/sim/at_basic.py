@@ -154,9 +154,7 @@ def _registration(kind: str) -> Handler:
             return Reply([f"+{kind}: (0-2)"])
         if c.kind == "read":
             n = m.settings.reg_urc[kind]
-            stat = m.reg_stat()
-            tail = ',"00A1","0000B2C3",' + str(m.dialect.access_tech) if n == 2 and stat in (1, 5) else ""
-            return Reply([f"+{kind}: {n},{stat}{tail}"])
+            return Reply([f"+{kind}: {n},{m.registration_info(kind)}"])
         if c.kind == "set":
             n = c.int_arg(0, 0)
             if n not in (0, 1, 2):
@@ -165,6 +163,21 @@ def _registration(kind: str) -> Handler:
             return Reply()
         raise AtError()
     return handler
+
+
+def cgatt(m: "SimModem", c: Command) -> Reply:
+    """Packet-domain attach: a registered module attaches by itself; AT+CGATT=0/1 detaches and attaches."""
+    if c.kind == "test":
+        return Reply(["+CGATT: (0,1)"])
+    if c.kind == "read":
+        return Reply([f"+CGATT: {int(m.settings.attached and m.reg_stat() in (1, 5))}"])
+    if c.kind == "set":
+        state = c.int_arg(0, -1)
+        if state not in (0, 1):
+            raise AtError()
+        m.settings.attached = bool(state)
+        return Reply()
+    raise AtError()
 
 
 def cops(m: "SimModem", c: Command) -> Reply:
@@ -288,6 +301,7 @@ HANDLERS: dict[str, Handler] = {
     "+CIMI": imsi, "+CCID": _iccid(""), "+CICCID": _iccid("+ICCID: "), "+QCCID": _iccid("+QCCID: "),
     "+CMEE": cmee, "+CFUN": cfun, "+CPIN": cpin, "+CSQ": csq, "+COPS": cops, "+CNUM": cnum, "+CSCA": csca,
     "+CREG": _registration("CREG"), "+CGREG": _registration("CGREG"), "+CEREG": _registration("CEREG"),
+    "+CGATT": cgatt,
     "+CLAC": clac, "+CCLK": cclk, "+CPAS": cpas, "+CSCS": cscs, "+CUSD": cusd, "+CSMS": csms,
     "+IPR": ok, "+IFC": ok, "+ICF": ok, "+CRC": ok, "+CR": ok, "+CBST": ok, "+CMOD": ok, "+CSCB": ok,
     "+CVHU": ok, "+CLIR": ok, "+CCWA": ok, "+CTZR": ok, "+CGEREP": ok, "+CMUT": ok, "+CSSN": ok,

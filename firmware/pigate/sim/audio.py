@@ -13,6 +13,8 @@ from pigate.errors import PigateError
 RATE = 8000
 FRAME_BYTES = 320          # 20 ms of 8 kHz 16-bit mono
 FRAME_SECONDS = 0.02
+# A stream that fell behind by up to this much sends the missed frames at once; further behind, it resyncs.
+MAX_CATCH_UP = 0.2
 SILENCE = bytes(FRAME_BYTES)
 VOICED_RMS = 300.0         # a 20 ms frame above this RMS is speech or tone, not silence
 

@@ -11,9 +11,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from . import serve
+from pigate.remote import LOCAL_URL, default_url
 
-DEFAULT_URL = "http://127.0.0.1:9509"
+from . import serve
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -27,7 +27,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
     def client(name: str, help_: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help_)
-        c.add_argument("--url", default=DEFAULT_URL, help=f"the daemon or `sim serve --control` (default {DEFAULT_URL})")
+        c.add_argument("--url", default=default_url(),
+                       help=f"the daemon or `sim serve --control` (default $PIGATE_URL, else {LOCAL_URL})")
         return c
 
     c = client("status", "modems, handsets and faults of the running simulator")

@@ -303,7 +303,17 @@ class SimModem:
                     self.pending = pending[i:] + self.pending
                     return
 
-    def registration_urcs(self) -> list[str]:
+    # The serving cell: location (or tracking) area and cell id, as +CREG/+CGREG/+CEREG report them with n=2.
+    LAC, CELL = "00A1", "0000B2C3"
+
+    def registration_info(self, kind: str) -> str:
+        """`<stat>` of AT+C(G/E)REG, with `,<lac>,<ci>,<AcT>` when its URC mode is 2 and the modem is
+        registered: what both the read command (after `<n>,`) and the unsolicited line carry."""
         stat = self.reg_stat()
+        if self.settings.reg_urc.get(kind) == 2 and stat in (1, 5):
+            return f'{stat},"{self.LAC}","{self.CELL}",{self.dialect.access_tech}'
+        return str(stat)
+
+    def registration_urcs(self) -> list[str]:
         kinds = self.dialect.registration_kinds
-        return [f"+{k}: {stat}" for k in kinds if self.settings.reg_urc.get(k)]
+        return [f"+{k}: {self.registration_info(k)}" for k in kinds if self.settings.reg_urc.get(k)]

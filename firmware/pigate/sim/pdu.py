@@ -6,18 +6,16 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from pigate import smstext
 from pigate.errors import ModemError
 
-# GSM 03.38 default alphabet; index = septet value. The extension table is reached through 0x1B.
-GSM7_BASIC = ("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-              "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
-GSM7_EXT = {"\f": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F, "[": 0x3C, "~": 0x3D, "]": 0x3E,
-            "|": 0x40, "€": 0x65}
-_GSM7_INDEX = {c: i for i, c in enumerate(GSM7_BASIC) if c != "\x1b"}
-_GSM7_EXT_REV = {v: k for k, v in GSM7_EXT.items()}
-
-SINGLE_LIMIT = {"gsm7": 160, "ucs2": 70}      # septets / UTF-16 units in one message
-MULTI_LIMIT = {"gsm7": 153, "ucs2": 67}       # ... in one part of a concatenated message (8-bit reference UDH)
+# The alphabet, septet packing and part limits are the ones the gateway's codec uses (pigate.smstext).
+SINGLE_LIMIT = smstext.SINGLE_LIMIT  # septets / UTF-16 units in one message
+gsm7_septets = smstext.septets
+gsm7_text = smstext.text_of
+alphabet_for = smstext.alphabet_for
+pack_septets = smstext.pack
+unpack_septets = smstext.unpack
 
 
 class PduError(ModemError):
@@ -57,50 +55,6 @@ class Part:
 
 
 # -- alphabets ----------------------------------------------------------------------------------
-def gsm7_septets(text: str) -> list[int] | None:
-    """The septets of `text` in the GSM default alphabet, or None when some character is not in it."""
-    out: list[int] = []
-    for ch in text:
-        if ch in _GSM7_INDEX:
-            out.append(_GSM7_INDEX[ch])
-        elif ch in GSM7_EXT:
-            out += [0x1B, GSM7_EXT[ch]]
-        else:
-            return None
-    return out
-
-
-def gsm7_text(septets: list[int]) -> str:
-    out, escape = [], False
-    for s in septets:
-        if escape:
-            out.append(_GSM7_EXT_REV.get(s, " "))
-            escape = False
-        elif s == 0x1B:
-            escape = True
-        else:
-            out.append(GSM7_BASIC[s])
-    return "".join(out)
-
-
-def alphabet_for(text: str) -> str:
-    return "gsm7" if gsm7_septets(text) is not None else "ucs2"
-
-
-def pack_septets(septets: list[int], fill_bits: int = 0) -> bytes:
-    value = 0
-    for i, s in enumerate(septets):
-        value |= (s & 0x7F) << (7 * i + fill_bits)
-    n = math.ceil((7 * len(septets) + fill_bits) / 8)
-    return value.to_bytes(n, "little") if n else b""
-
-
-def unpack_septets(data: bytes, count: int, skip: int = 0) -> list[int]:
-    """`count` septets of `data`, the first `skip` of them (a UDH and its fill bits) dropped."""
-    value = int.from_bytes(data, "little")
-    return [(value >> (7 * i)) & 0x7F for i in range(skip, count)]
-
-
 def ucs2_bytes(text: str) -> bytes:
     # UTF-16 with surrogate pairs is what phones send for emoji under the "UCS-2" data coding.
     return text.encode("utf-16-be")
@@ -112,27 +66,13 @@ def ucs2_text(data: bytes) -> str:
 
 def split_text(text: str, *, reference: int = 0, concatenate: bool = True) -> list[Part]:
     """The parts a phone would send `text` as: GSM-7 when possible, else UCS-2; 8-bit-reference concatenation."""
-    alphabet = alphabet_for(text)
-    if _units(text, alphabet) <= SINGLE_LIMIT[alphabet]:
+    alphabet, chunks = smstext.split(text)
+    if len(chunks) == 1:
         return [Part(text, alphabet)]
     if not concatenate:
         raise PduError(f"text of {len(text)} characters needs concatenation")
-    chunks: list[str] = []
-    current = ""
-    for ch in text:
-        if _units(current + ch, alphabet) > MULTI_LIMIT[alphabet]:
-            chunks.append(current)
-            current = ""
-        current += ch
-    chunks.append(current)
     total = len(chunks)
     return [Part(c, alphabet, Concat(reference & 0xFF, total, i + 1)) for i, c in enumerate(chunks)]
-
-
-def _units(text: str, alphabet: str) -> int:
-    if alphabet == "gsm7":
-        return len(gsm7_septets(text) or [])
-    return len(ucs2_bytes(text)) // 2
 
 
 # -- addresses and timestamps ---------------------------------------------------------------------

@@ -29,6 +29,7 @@ class Settings:
     dtmf_detect: bool = False
     pcm: bool = False
     cops_format: int = 0
+    attached: bool = True  # AT+CGATT
 
     @classmethod
     def for_dialect(cls, dialect: Dialect) -> "Settings":

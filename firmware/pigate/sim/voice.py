@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pigate.errors import PortGone
 
-from .audio import FRAME_SECONDS
+from .audio import FRAME_SECONDS, MAX_CATCH_UP
 
 if TYPE_CHECKING:
     from .handset import HandsetCall
@@ -271,5 +271,5 @@ class CallControl:
                             call.far.hear_pcm(heard)
                 except PortGone:
                     break
-                if delay < -0.2:
+                if delay < -MAX_CATCH_UP:
                     deadline = time.monotonic()  # fell far behind (machine stalled): resync, don't burst

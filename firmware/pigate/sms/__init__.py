@@ -4,8 +4,8 @@ and the OzML answers to SMS notifications. This is the package's face: import fr
 from . import codec
 from .answers import DetachedScript, DetachedScripts
 from .outbox import Line
-from .service import SmsService, SmsSettings, from_config
+from .service import SmsService, from_config
 from pigate.store.sms import InboundSms, OutboundPart, OutboundSms
 
-__all__ = ["codec", "DetachedScript", "DetachedScripts", "Line", "SmsService", "SmsSettings", "from_config",
+__all__ = ["codec", "DetachedScript", "DetachedScripts", "Line", "SmsService", "from_config",
            "InboundSms", "OutboundPart", "OutboundSms"]

@@ -1,14 +1,14 @@
 """Pure SMS codec: numbers, GSM-7/UCS-2 choice, splitting, SUBMIT PDUs, DELIVER and STATUS-REPORT decoding.
 
-Built on `gsmmodem.pdu` (python-gsmmodem-new), with the places where it is not enough fixed around it:
-- `encodeSmsSubmitPdu` cannot encode characters outside the BMP (it packs `ord(c)` into one byte pair) and
-  counts UCS-2 length in code points, so emoji raise or overflow. We hand it UTF-16 code units instead.
-- It writes the concatenation reference into TP-MR as well, so a 16-bit reference (> 255) raises; it also
-  splits UCS-2 text by code points, which can cut a surrogate pair in two. Multipart PDUs are therefore
-  assembled here from its primitives (address field, GSM-7 packing, the Concatenation element).
-- `decodeSmsPdu` returns UCS-2 text as separate UTF-16 units, and misreads GSM-7 behind a 7-octet header;
-  user data is decoded here, parts joined as UTF-16 units and decoded once.
-- Its GSM-7 tables have a backtick at 0x5F where 23.038 has the section sign, and a broken entry for "ÿ".
+The alphabet, septet packing and part limits are pigate.smstext's (shared with the simulated network).
+From `gsmmodem.pdu` (python-gsmmodem-new) only the address field and the DELIVER/STATUS-REPORT headers are
+used: its GSM-7 tables are wrong (a backtick at 0x5F, where 23.038 has the section sign; a broken entry for
+"ÿ"), its encoder counts UCS-2 in code points (emoji overflow), writes the concatenation reference into TP-MR,
+and its decoder misreads GSM-7 behind a 7-octet header. So SUBMIT PDUs are built here, and user data is
+decoded here: UCS-2 parts are joined as UTF-16 units and decoded once.
+
+Concatenated parts carry the 8-bit reference header by default (153 GSM-7 septets or 67 UTF-16 units per part,
+what phones and most gateways send); `reference_bits=16` selects the 16-bit one (152/66).
 """
 
 from __future__ import annotations
@@ -18,19 +18,15 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 
+from pigate import smstext
+
 with warnings.catch_warnings():  # the package prints Deprecation/Syntax warnings on import
     warnings.simplefilter("ignore")
     from gsmmodem import pdu as gsmpdu
     from gsmmodem.exceptions import EncodingError
 
-GSM7 = "gsm7"
-UCS2 = "ucs2"
-
-SINGLE_SEPTETS = 160
-SINGLE_UNITS = 70
-# A 16-bit reference concatenation header is 7 octets (UDHL + IEI + IEL + 4): 8 septets, 7 octets of 140.
-MULTI_SEPTETS = 152
-MULTI_UNITS = 66
+GSM7 = smstext.GSM7
+UCS2 = smstext.UCS2
 
 _NUMBER_RE = re.compile(r"^\+?\d{3,20}$")
 _NUMBER_NOISE = re.compile(r"[\s\-().]")
@@ -62,77 +58,29 @@ def same_number(a: str | None, b: str | None) -> bool:
     return len(short) >= 7 and long_.endswith(short)
 
 
-def _units(text: str) -> list[int]:
-    """UTF-16 code units: what UCS-2 on the air really carries (emoji become surrogate pairs)."""
-    raw = text.encode("utf-16-be", "surrogatepass")
-    return [(raw[i] << 8) | raw[i + 1] for i in range(0, len(raw), 2)]
-
-
-def units_to_bytes(units_text: str) -> bytes:
-    """A string of UTF-16 units (lone surrogates allowed, as `decodeSmsPdu` returns) as UTF-16-BE bytes."""
-    return units_text.encode("utf-16-be", "surrogatepass")
-
-
 def text_from_units(data: bytes) -> str:
     """UTF-16-BE bytes of joined parts -> text; a surrogate half left alone by a missing part becomes U+FFFD."""
     return data[: len(data) - len(data) % 2].decode("utf-16-be", "replace")
 
 
-# Characters gsmmodem's tables get wrong: a backtick where 23.038 has the section sign (0x5F), and "ÿ" as an
-# extension-table entry (meant to be form feed) that makes its encoder raise. Both go out as UCS-2. So does
-# ESC itself: 0x1B is the escape to the extension table, not a character, and a receiver drops it.
-_MISREAD = frozenset("`\xff\x1b")
-
-
-def _gsm7_len(ch: str) -> int | None:
-    if ch in _MISREAD:
-        return None
-    if ch in gsmpdu.GSM7_BASIC:
-        return 1
-    if ch in gsmpdu.GSM7_EXTENDED:
-        return 2
-    return None
-
-
 def encoding_for(text: str) -> str:
     """GSM-7 when every character is in the default alphabet or its extension table, else UCS-2."""
-    return GSM7 if all(_gsm7_len(c) is not None for c in text) else UCS2
+    return smstext.alphabet_for(text)
 
 
-def split_text(text: str, encoding: str | None = None) -> tuple[str, list[str]]:
+def split_text(text: str, encoding: str | None = None, *, reference_bits: int = 8) -> tuple[str, list[str]]:
     """(encoding, parts): the text cut into SMS-sized pieces that never split a GSM-7 escape or a surrogate pair."""
-    encoding = encoding or encoding_for(text)
     if not text:
-        return encoding, [""]
-    if encoding == GSM7:
-        if sum(_gsm7_len(c) or 0 for c in text) <= SINGLE_SEPTETS:
-            return encoding, [text]
-        parts, current, size = [], [], 0
-        for ch in text:
-            need = _gsm7_len(ch) or 0
-            if size + need > MULTI_SEPTETS:
-                parts.append("".join(current))
-                current, size = [], 0
-            current.append(ch)
-            size += need
-        parts.append("".join(current))
-        return encoding, parts
-    units = _units(text)
-    if len(units) <= SINGLE_UNITS:
-        return encoding, [text]
-    parts, start = [], 0
-    while start < len(units):
-        end = min(start + MULTI_UNITS, len(units))
-        if end < len(units) and 0xD800 <= units[end - 1] <= 0xDBFF:
-            end -= 1  # never leave a high surrogate without its low half
-        chunk = b"".join(u.to_bytes(2, "big") for u in units[start:end])
-        parts.append(chunk.decode("utf-16-be"))
-        start = end
-    return encoding, parts
+        return encoding or GSM7, [""]
+    return smstext.split(text, alphabet=encoding, reference_bits=reference_bits)
 
 
-def part_count(text: str) -> int:
-    return len(split_text(text)[1])
+def part_count(text: str, *, reference_bits: int = 8) -> int:
+    return len(split_text(text, reference_bits=reference_bits)[1])
+
+
+class TooLong(CodecError):
+    """A text that needs more parts than allowed; the message says its length and the limit."""
 
 
 @dataclass(frozen=True)
@@ -145,40 +93,39 @@ class SubmitPdu:
     total: int
 
 
-def _as_units_text(text: str) -> str:
-    # Each UTF-16 unit as its own character: what gsmmodem's encodeUcs2 can pack two bytes at a time.
-    return "".join(chr(u) for u in _units(text))
-
-
 def encode_submit(number: str, text: str, *, reference: int, status_report: bool = True,
-                  max_parts: int = 10) -> list[SubmitPdu]:
-    """The SMS-SUBMIT PDUs for `text` to `number`; several parts carry a 16-bit concatenation `reference`.
+                  max_parts: int = 10, reference_bits: int = 8) -> list[SubmitPdu]:
+    """The SMS-SUBMIT PDUs for `text` to `number`; several parts carry the concatenation `reference` (its low
+    8 bits, or all 16 with `reference_bits=16`). TooLong when it needs more than `max_parts` parts.
 
     TP-MR is 0 in every PDU: the modem numbers its submissions itself and reports the number in +CMGS.
     """
-    encoding, parts = split_text(text)
+    encoding, parts = split_text(text, reference_bits=reference_bits)
     if len(parts) > max_parts:
-        raise CodecError(f"text needs {len(parts)} parts, at most {max_parts} allowed")
-    if len(parts) == 1 and encoding == UCS2 and _MISREAD.intersection(text):
-        # gsmmodem picks the alphabet itself and would get these wrong (see _MISREAD): build the PDU here.
-        return [_multipart_pdu(number, text, encoding, 0, 1, 1, status_report, wide_reference=True, concat=False)]
+        unit = "GSM-7 septets" if encoding == GSM7 else "UCS-2 characters"
+        raise TooLong(f"the message is too long: {len(text)} characters ({smstext.length(text, encoding)} "
+                      f"{unit}) need {len(parts)} SMS parts; at most {max_parts} parts "
+                      f"({smstext.max_length(encoding, max_parts, reference_bits)} {unit}) are allowed")
     if len(parts) == 1:
-        body = text if encoding == GSM7 else _as_units_text(text)
-        try:
-            pdus = gsmpdu.encodeSmsSubmitPdu(number, body, reference=0, requestStatusReport=status_report)
-        except (ValueError, EncodingError) as exc:
-            raise CodecError(f"cannot encode SMS to {number!r}: {exc}") from exc
-        assert len(pdus) == 1, "split_text and gsmmodem disagree on the single-part limit"
-        return [SubmitPdu(str(pdus[0]), pdus[0].tpduLength, 1, 1)]
+        return [_submit_pdu(number, text, encoding, None, status_report)]
     if not 0 <= reference <= 0xFFFF:
         raise CodecError(f"concatenation reference out of range: {reference}")
-    return [_multipart_pdu(number, chunk, encoding, reference, i + 1, len(parts), status_report,
-                           wide_reference=True)
+    ref = reference if reference_bits == 16 else reference & 0xFF
+    return [_submit_pdu(number, chunk, encoding, (ref, reference_bits, len(parts), i + 1), status_report)
             for i, chunk in enumerate(parts)]
 
 
-def _multipart_pdu(number: str, chunk: str, encoding: str, reference: int, seq: int, total: int,
-                   status_report: bool, *, wide_reference: bool, concat: bool = True) -> SubmitPdu:
+def _concat_udh(reference: int, reference_bits: int, total: int, seq: int) -> bytes:
+    if reference_bits == 16:
+        ie = bytes([0x08, 0x04, reference >> 8, reference & 0xFF, total, seq])
+    else:
+        ie = bytes([0x00, 0x03, reference & 0xFF, total, seq])
+    return bytes([len(ie)]) + ie
+
+
+def _submit_pdu(number: str, chunk: str, encoding: str, concat: tuple[int, int, int, int] | None,
+                status_report: bool) -> SubmitPdu:
+    """One SMS-SUBMIT; `concat` is (reference, reference_bits, total, seq) for a part of a longer message."""
     first = 0x01 | (0x40 if concat else 0) | (0x20 if status_report else 0)  # SMS-SUBMIT, UDHI, TP-SRR
     out = bytearray([0x00, first, 0x00])  # default SMSC, first octet, TP-MR
     try:
@@ -187,26 +134,21 @@ def _multipart_pdu(number: str, chunk: str, encoding: str, reference: int, seq: 
         raise CodecError(f"cannot encode number {number!r}: {exc}") from exc
     out.append(0x00)  # TP-PID
     out.append(0x00 if encoding == GSM7 else 0x08)
-    if wide_reference:
-        ie = bytes([0x08, 0x04, reference >> 8, reference & 0xFF, total, seq])
-    else:
-        ie = bytes([0x00, 0x03, reference & 0xFF, total, seq])
-    udh = bytes([len(ie)]) + ie if concat else b""
+    udh = _concat_udh(*concat) if concat else b""
     if encoding == GSM7:
-        septets = gsmpdu.encodeGsm7(chunk)
-        # packSeptets' padBits is the number of bits the header already used in its last septet.
-        used = (len(udh) * 8) % 7
-        payload = gsmpdu.packSeptets(septets, padBits=used)
-        header_septets = -(-len(udh) * 8 // 7)
-        out.append(header_septets + len(septets))
+        values = smstext.septets(chunk)
+        if values is None:
+            raise CodecError(f"not GSM-7 text: {chunk[:20]!r}")
+        skip = smstext.header_septets(len(udh))
+        out.append(skip + len(values))
         out.extend(udh)
-        out.extend(payload)
+        out.extend(smstext.pack(values, fill_bits=skip * 7 - len(udh) * 8))
     else:
-        payload = units_to_bytes(_as_units_text(chunk))
+        payload = chunk.encode("utf-16-be", "surrogatepass")
         out.append(len(udh) + len(payload))
         out.extend(udh)
         out.extend(payload)
-    return SubmitPdu(out.hex().upper(), len(out) - 1, seq, total)
+    return SubmitPdu(out.hex().upper(), len(out) - 1, concat[3] if concat else 1, concat[2] if concat else 1)
 
 
 def pdu_kind(pdu_hex: str) -> str | None:
@@ -269,11 +211,6 @@ def _parse_udh(udh: bytes) -> tuple[int, int, int] | None:
     return None
 
 
-def _septets(data: bytes, count: int) -> list[int]:
-    value = int.from_bytes(data, "little")
-    return [(value >> (7 * i)) & 0x7F for i in range(count)]
-
-
 def _deliver_user_data(pdu: bytes) -> tuple[int, bytes, int, bool]:
     """(dcs, user data, UDL, UDHI) located by walking the SMS-DELIVER TPDU field by field."""
     pos = 1 + pdu[0]  # SMSC field
@@ -289,8 +226,7 @@ def _deliver_user_data(pdu: bytes) -> tuple[int, bytes, int, bool]:
 def decode_deliver(pdu_hex: str) -> Deliver:
     """An SMS-DELIVER PDU (with its SMSC field, as +CMT/+CMGR give it) -> Deliver; CodecError otherwise.
 
-    The header (sender, time) comes from gsmmodem; the user data is read here because gsmmodem misreads
-    GSM-7 text behind a 7-octet header (a 16-bit concatenation reference needs no fill bits).
+    The header (sender, time) comes from gsmmodem; the user data is read here (see the module docstring).
     """
     try:
         info = gsmpdu.decodeSmsPdu(pdu_hex)
@@ -300,11 +236,8 @@ def decode_deliver(pdu_hex: str) -> Deliver:
         udh = ud[:1 + ud[0]] if udhi and ud else b""
         alphabet = _alphabet(dcs)
         if alphabet == GSM7:
-            skip = -(-len(udh) * 8 // 7)
-            septets = _septets(ud, udl)[skip:]
-            if septets and septets[-1] == 0x1B:
-                septets.pop()  # a dangling escape (a sender's bug) would make gsmmodem raise
-            data = gsmpdu.decodeGsm7(bytearray(septets)).replace("`", "\u00a7").encode("utf-16-be")
+            septets = smstext.unpack(ud, udl, skip=smstext.header_septets(len(udh)))
+            data = smstext.text_of(septets).encode("utf-16-be")
     except (EncodingError, ValueError, StopIteration, IndexError, KeyError) as exc:
         raise CodecError(f"undecodable PDU {pdu_hex[:40]}...: {exc}") from exc
     if alphabet == GSM7:

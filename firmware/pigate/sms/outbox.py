@@ -35,6 +35,7 @@ class SmsModem(Protocol):
     def state(self) -> str: ...
     def status(self) -> dict[str, Any]: ...
     def send_sms_pdu(self, pdu_hex: str, tpdu_length: int) -> int: ...
+    def cancel_prompt(self, reason: str) -> bool: ...
     def read_sms(self, storage: str, index: int) -> Any: ...
     def list_sms(self, status: int = 4) -> list[Any]: ...
     def delete_sms(self, storage: str, index: int) -> None: ...
@@ -56,12 +57,13 @@ Task = Callable[[], None]
 
 
 def _outcome_unknown(exc: ModemError) -> bool:
-    """Whether the PDU may have reached the network despite the error. Only errors raised before anything was
-    written say no: the prompt never came, or the line refused while recovering. A timeout after the PDU, a
-    vanished port, an OK without +CMGS, or anything unexpected: in doubt (which never duplicates)."""
-    from pigate.modem import LineUnavailable, PromptTimeout
+    """Whether the PDU may have reached the network despite the error. Only errors raised before the PDU was
+    written say no: the prompt never came (timeout, port gone, cancelled by stop()), or the line refused while
+    recovering. A timeout or a vanished port after the PDU, an OK without +CMGS, anything unexpected: in doubt
+    (which never duplicates)."""
+    from pigate.modem import LineUnavailable, NotSubmitted
 
-    return not isinstance(exc, (PromptTimeout, LineUnavailable))
+    return not isinstance(exc, (NotSubmitted, LineUnavailable))
 
 
 class LineWorker:
@@ -80,6 +82,10 @@ class LineWorker:
         self._loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """A submission still waiting for the modem's prompt is cancelled (put back as not sent, so the next
+        start sends it at once); one whose PDU is written gets up to `timeout` for its +CMGS."""
+        self._loop.signal_stop()
+        self.line.modem.cancel_prompt("the SMS service is stopping")
         self._loop.stop(timeout)
 
     def post(self, task: Task) -> None:

@@ -4,7 +4,7 @@ receive and reassemble, notify apps, answer USSD, and report the state of messag
 Threads: one worker per GSM line (`outbox.LineWorker`: submissions and that line's receive tasks), one for
 notifications and timers (`hooks.HookWorker`). Event-bus handlers only hand work to those threads.
 
-Crash rule (documented in README/ARCHITECTURE by the lead): a part left `submitting` by a crash, or whose
+Crash rule (the README's "What accepted means for an SMS"): a part left `submitting` by a crash, or whose
 AT+CMGS timed out after the PDU was written, is *in doubt* and is never resent blindly. It is settled by the
 next message reference the same modem hands out (modems number submissions consecutively: none of the parts
 in doubt took a reference -> resend; all did -> sent), by a late +CMGS, or by its status report; otherwise it
@@ -37,11 +37,7 @@ from pigate.store.sms import (Hook, InboundSms, NewSms, OutboundPart, OutboundSm
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SmsService", "SmsSettings", "Line", "OutboundSms", "OutboundPart", "InboundSms", "from_config"]
-
-
-# The service's tunables are the `[sms]` config section itself (defaults suit a real modem; tests shorten them).
-SmsSettings = SmsConfig
+__all__ = ["SmsService", "Line", "OutboundSms", "OutboundPart", "InboundSms", "from_config"]
 
 
 # The OzML an app answers IncomingSMS or SMSDeliveryReport with goes here (sms/answers.py: DetachedScripts).
@@ -51,7 +47,7 @@ AnswerHandler = Callable[[DetachedScript], None]
 class SmsService:
     def __init__(self, *, store: SmsStore, lines: Sequence[Line], extensions: Sequence[ApiExtension],
                  bus: EventBus, poster: Poster | None, incoming_sms_url: str = "",
-                 settings: SmsSettings = SmsSettings(), answer_handler: AnswerHandler | None = None,
+                 settings: SmsConfig = SmsConfig(), answer_handler: AnswerHandler | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self.store, self.settings, self._bus, self._clock = store, settings, bus, clock
         self._lines = {line.name: line for line in lines}
@@ -126,9 +122,10 @@ class SmsService:
 
         def encode(concat_ref: int) -> list[Pdu]:
             try:
-                parts = codec.encode_submit(number, text, reference=concat_ref, max_parts=self.settings.max_parts)
+                parts = codec.encode_submit(number, text, reference=concat_ref, max_parts=self.settings.max_parts,
+                                            reference_bits=self.settings.concat_reference_bits)
             except codec.CodecError as exc:
-                raise errors.InvalidParameter("Message", command) from exc
+                raise errors.InvalidParameter("Message", command, detail=str(exc)) from exc
             return [Pdu(p.hex, p.tpdu_length) for p in parts]
 
         new = NewSms(api_extension=ext.id, recipient=number, text=text, encoding=encoding, sender=sender or "",
@@ -139,12 +136,6 @@ class SmsService:
             for name in lines:
                 self._workers[name].wake()
         return sms_id
-
-    def send_sms(self, recipient: str, text: str, *, sender: str | None, api_extension: str,
-                 delivery_report_url: str | None, reference: str | None = None) -> str:
-        """The OzML runner's SendSms (pigate.ozml.services.ScriptServices)."""
-        return self.submit(recipient, text, api_extension=api_extension, sender=sender,
-                           report_url=delivery_report_url, reference=reference)
 
     def _lines_for(self, ext: ApiExtension, sender: str | None) -> list[str]:
         allowed = [n for n in (ext.lines or list(self._lines)) if n in self._lines]
@@ -312,7 +303,7 @@ class SmsService:
 
 
 def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[str, Any], poster: Poster | None,
-                settings: SmsSettings | None = None, answer_handler: AnswerHandler | None = None) -> SmsService:
+                settings: SmsConfig | None = None, answer_handler: AnswerHandler | None = None) -> SmsService:
     """The service for the configured lines (`modems`: line name -> pigate.modem.Modem) and API extensions."""
     lines = [Line(m.name, m.number, modems[m.name], m.pacing) for m in config.modems if m.name in modems]
     return SmsService(store=SmsStore(db=db), lines=lines, extensions=config.api_extensions, bus=bus, poster=poster,

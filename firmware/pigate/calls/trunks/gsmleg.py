@@ -182,6 +182,9 @@ class GsmLeg:
     def reject(self) -> None:
         self._modem.hangup()  # ATH on a ringing call refuses it; on an answered one it hangs up, as the Leg says
 
+    def fail(self) -> None:
+        self._modem.hangup()  # the telephony is a hang-up; what it means for the call is the service's
+
     def hold(self) -> None:
         try:
             self._modem.hold()
