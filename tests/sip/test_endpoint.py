@@ -76,35 +76,14 @@ def test_a_port_in_use_fails_the_start_with_a_clear_error(gateway):
 def test_a_process_that_exits_with_a_call_up_does_not_abort(peer_factory, stop):
     """pjsua2 aborts an interpreter that exits with a Call alive (even one held by a traceback): stopping
     the driver, or just exiting (the endpoint stops itself at exit), ends the process cleanly."""
-    gw_port = free_sip_port()
-    peer = peer_factory(gateway_port=gw_port)
-    script = textwrap.dedent(f"""
-        import queue, sys
-        from pigate.config import SipPeer
-        from pigate.sip import SipDriver
-        got = queue.Queue()
-        def on_incoming(call):
-            call.answer(); got.put(call)
-        d = SipDriver(port={gw_port}, peers=[SipPeer(name="p1", address="127.0.0.1:{peer.port}")],
-                      on_incoming=on_incoming)
-        d.start()
-        print("up", flush=True)
-        call = got.get(timeout=10)
+    peer = _answered_in_a_child(peer_factory, """
+        import sys
         try:
             raise RuntimeError("a failure with the call in its traceback")
         except RuntimeError:
             sys.last_traceback = sys.exc_info()[2]
         {stop}
-        print("stopped", flush=True)
-    """)
-    proc = subprocess.Popen([sys.executable, "-c", script], env=pigate_env(), cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "up"
-    peer.command("dial", target="9")
-    out, err = proc.communicate(timeout=20)
-    assert proc.returncode == 0, err
-    assert out.strip() == "stopped"
-    assert "Assertion" not in err and "Aborted" not in err
+    """.format(stop=stop))
     peer.expect("Ended")
 
 
@@ -160,12 +139,28 @@ def test_pjsua2_objects_kept_past_stop_are_let_go_without_an_abort(peer_factory,
     """Something outside the driver (a log record's traceback kept by a log handler, a test report) can
     hold a port, player, recorder or call past stop(); letting go of it later must not call into the
     destroyed library (pjmedia_conf_remove_port's assertion aborted whole test runs)."""
-    gw_port = free_sip_port()
-    peer = peer_factory(gateway_port=gw_port)
     wav = tmp_path / "tone.wav"
     wav.write_bytes(_tone_wav())
+    _answered_in_a_child(peer_factory, f"""
+        import gc
+        port, player = d.frame_port("kept"), d.player({str(wav)!r}, loop=True)
+        recorder = d.recorder({str(tmp_path / "rec.wav")!r})
+        for media in (port, player, recorder):
+            call.connect(media)
+        kept = [call.pj_call, port.pj_media, player.pj_media, recorder.pj_media]
+        d.stop()
+        del kept
+        gc.collect()
+    """)
+
+
+def _answered_in_a_child(peer_factory, then: str):
+    """Run `then` in a child process whose driver `d` has answered the peer's call `call`; the child must
+    end cleanly (exit 0, no pjsua2 assertion). Returns the peer."""
+    gw_port = free_sip_port()
+    peer = peer_factory(gateway_port=gw_port)
     script = textwrap.dedent(f"""
-        import gc, queue
+        import queue
         from pigate.config import SipPeer
         from pigate.sip import SipDriver
         got = queue.Queue()
@@ -176,16 +171,7 @@ def test_pjsua2_objects_kept_past_stop_are_let_go_without_an_abort(peer_factory,
         d.start()
         print("up", flush=True)
         call = got.get(timeout=10)
-        port, player = d.frame_port("kept"), d.player({str(wav)!r}, loop=True)
-        recorder = d.recorder({str(tmp_path / "rec.wav")!r})
-        for media in (port, player, recorder):
-            call.connect(media)
-        kept = [call.pj_call, port.pj_media, player.pj_media, recorder.pj_media]
-        d.stop()
-        del kept
-        gc.collect()
-        print("stopped", flush=True)
-    """)
+    """) + textwrap.dedent(then) + 'print("stopped", flush=True)\n'
     proc = subprocess.Popen([sys.executable, "-c", script], env=pigate_env(), cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "up"
@@ -194,6 +180,7 @@ def test_pjsua2_objects_kept_past_stop_are_let_go_without_an_abort(peer_factory,
     assert proc.returncode == 0, err
     assert out.strip() == "stopped"
     assert "Assertion" not in err and "Aborted" not in err
+    return peer
 
 
 def _tone_wav() -> bytes:
