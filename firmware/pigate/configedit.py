@@ -257,7 +257,7 @@ class ConfigEditor:
 
     def _parse(self, text: str, sec: Section | None) -> config_mod.Config:
         try:
-            return config_mod.parse(text, source=str(self.file.path))
+            return config_mod.parse(text)
         except ConfigError as exc:
             raise InvalidConfig(sec.type if sec else "config", detail=str(exc)) from exc
 
