@@ -36,7 +36,9 @@ def test_bad_input_gets_the_api_codes(daemon_factory, relay_port):
     d = daemon_factory(email_config(relay_port))
     assert d.call("SendEmail", ApiExtension="9999").code == 302
     bad = d.call("SendEmail", ApiExtension="9999", Recipient="not an address", Message="x")
-    assert (bad.code, bad.message) == (302, "Missing or invalid parameter 'Recipient' for command 'SendEmail'")
+    assert bad.code == 302
+    assert bad.message == ("Missing or invalid parameter 'Recipient' for command 'SendEmail': "
+                           "not an e-mail address: 'not an address'")
     assert d.call("SendEmail", ApiExtension="9999", Recipient="a@example.org", Sender="nobody").code == 302
     assert d.call("SendEmail", ApiExtension="1234", Recipient="a@example.org").code == 401
     assert d.call("GetEmail", EmailId="nope").code == 302

@@ -98,7 +98,8 @@ def test_attach_without_a_recording_is_reported(gateway_with_mail, relay):
     </Response>"""
     gateway.handset(ALICE).call(GATEWAY)
     error = gateway.app.wait("/errors")[0]
-    assert (error["Code"], error["Message"]) == ("302", "Missing or invalid parameter 'Attach' for command 'SendEmail'")
+    assert (error["Code"], error["Message"]) == (
+        "302", "Missing or invalid parameter 'Attach' for command 'SendEmail': no recording to attach")
     assert mail.list()[0] == 0
 
 

@@ -1,4 +1,4 @@
-"""The OzML playground in headless Chromium: the seed's Basic IVR on a real call to the simulator's handset."""
+"""The OzML playground in headless Chromium: the Basic IVR example on a real call to the simulator's handset."""
 
 from __future__ import annotations
 
