@@ -8,8 +8,9 @@ setup:
 run: setup
 	.venv/bin/pigate run $(ARGS)
 
+# The whole suite but the benchmarks (they print figures, not verdicts on a shared machine: `make bench`).
 test: setup
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	.venv/bin/python -m pytest --ignore=tests/bench $(PYTEST_ARGS)
 
 # Every benchmark unconfined, then the voice and capacity ones with the daemon on one core at a Pi 4 core's
 # CPU quota (tests/bench/budget.py), then one table of every figure. Figures on a shared machine are noisy.

@@ -6,6 +6,7 @@ import json
 import urllib.parse
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.web.conftest import PASSWORD, console_errors, fetch, users_config
@@ -23,7 +24,10 @@ def _login(browser, base: str, password: str) -> None:
     WebDriverWait(browser, 10).until(lambda b: b.current_url.endswith("/login"))
     browser.find_element(By.ID, "username").send_keys("admin")
     browser.find_element(By.ID, "password").send_keys(password)
-    browser.find_element(By.ID, "login-button").click()
+    button = browser.find_element(By.ID, "login-button")
+    button.click()
+    # The form posts and a new page replaces this one: until then this page's elements are still found.
+    WebDriverWait(browser, 10).until(staleness_of(button))
 
 
 def test_page_needs_a_login_and_a_form_without_its_csrf_token_is_refused(daemon_factory, browser):
