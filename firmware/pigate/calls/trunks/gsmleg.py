@@ -165,6 +165,10 @@ class GsmLeg:
             if self._no_call_on_modem():
                 raise CallerGone(str(exc)) from exc
             raise
+        self._now_answered()
+
+    def _now_answered(self) -> None:
+        """The call is up: its audio starts (both trunks' legs, once their own answer succeeded)."""
         self._answered = True
         with self._audio_lock:
             self._audio_on = True

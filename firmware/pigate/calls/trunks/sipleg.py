@@ -132,10 +132,7 @@ class SipLeg(GsmLeg):
             if self.sip_call.ended:
                 raise CallerGone(str(exc)) from exc
             raise
-        self._answered = True
-        with self._audio_lock:
-            self._audio_on = True
-            self._start_audio()
+        self._now_answered()
 
     def hangup(self) -> None:
         if self.sip_call is not None:
