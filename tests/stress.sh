@@ -44,7 +44,7 @@ for k in $(seq "$runs"); do
   # A background job starts with SIGINT ignored (and a script started in the background cannot undo that):
   # pytest gets Python's handler back, so an interrupted run still stops what its fixtures started.
   "$py" -c 'import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); import pytest
-sys.exit(pytest.main(sys.argv[1:]))' -q -p no:cacheprovider "$@" >"$log" 2>&1 &
+sys.exit(pytest.main(sys.argv[1:]))' -q -p no:cacheprovider --ignore=tests/bench "$@" >"$log" 2>&1 &
   test_pid=$!
   wait "$test_pid"
   rc=$?

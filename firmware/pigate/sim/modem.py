@@ -114,8 +114,10 @@ class SimModem:
             self.cfun = 1
             if self.sim_state == "ready" and self.pin:
                 self.sim_state = "pin"  # a rebooted modem asks for its PIN again
-        self._at.open()
+        # The audio port first: whoever sees the AT port come back (the daemon's recovery, a test) finds the
+        # audio port already there, as a host does once the whole USB device has enumerated.
         self._audio.open()
+        self._at.open()
         self._session = AtSession(port=self._at, on_input=self._on_input, echo=lambda: self.settings.echo,
                                   deaf=self.faults.is_deaf, name=f"sim-at-{self.number}")
         self._session.start()
