@@ -9,6 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.sip.kamailio import free_udp_port
 from tests.support import ROOT, free_port
 
 IMAGE = ROOT / "image" / "out" / "pigate.img"
@@ -20,7 +21,7 @@ def mtools(*args: str) -> subprocess.CompletedProcess:
 
 
 class Vm:
-    """One boot of one copy of the image; SSH and the API forwarded to free ports on 127.0.0.1."""
+    """One boot of one copy of the image; SSH, the API and SIP (UDP 5060) forwarded to free ports on 127.0.0.1."""
 
     def __init__(self, *, workdir: Path, card_bytes: int, pigate_txt: str | None) -> None:
         self.workdir = workdir
@@ -39,7 +40,7 @@ class Vm:
             found = [f for f in files if f.startswith(prefix)]
             assert len(found) == 1, (prefix, files)
             mtools("mcopy", "-o", "-i", f"{self.img}{FAT}", found[0], str(workdir / name))
-        self.api_port, self.ssh_port = free_port(), free_port()
+        self.api_port, self.ssh_port, self.sip_port = free_port(), free_port(), free_udp_port("127.0.0.1")
         self.console = workdir / "console.log"
         self.proc: subprocess.Popen | None = None
 
@@ -49,7 +50,7 @@ class Vm:
                "-append", "root=LABEL=RASPIROOT ro rootwait console=ttyAMA0 fsck.repair=yes net.ifnames=0",
                "-drive", f"file={self.img},format=raw,if=none,id=hd", "-device", "virtio-blk-pci,drive=hd",
                "-netdev", f"user,id=n,hostfwd=tcp:127.0.0.1:{self.api_port}-:9509,"
-                          f"hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
+                          f"hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22,hostfwd=udp:127.0.0.1:{self.sip_port}-:5060",
                "-device", "virtio-net-pci,netdev=n,romfile=",
                "-display", "none", "-monitor", "none", "-serial", f"file:{self.console}"]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

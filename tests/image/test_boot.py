@@ -5,6 +5,8 @@ Runs only from `make image-test` (after `make image`): two boots of copies of im
 
 from __future__ import annotations
 
+import re
+import socket
 import subprocess
 import time
 import urllib.parse
@@ -96,8 +98,14 @@ def test_root_is_read_only_and_data_is_grown(box, key):
     # The 64 MiB data partition now ends where the 2 GiB card ends, and its file system fills it.
     assert data.split() == ["/dev/vda3", "ext4"]
     assert int(disk) - (int(start) + int(length)) < 2048 and int(length) * 512 > 512 * 1024 ** 2
-    assert int(size) > 0.85 * int(length) * 512  # ext4 keeps its journal and inode tables out of df's size
-    print(f"data partition: 64 MiB -> {int(length) * 512 / 1024 ** 2:.0f} MiB, file system {int(size) / 1024 ** 2:.0f} MiB")
+    # The file system covers the whole partition (resize2fs uses every 4 KiB block of it) ...
+    fs = ssh(box, key, "dumpe2fs -h /dev/vda3 2>/dev/null | grep -E '^(Block count|Block size):'").stdout
+    blocks, block_size = (int(line.split(":")[1]) for line in fs.splitlines())
+    assert block_size == 4096 and blocks == int(length) * 512 // block_size, fs
+    # ... and df's size is that less ext4's own metadata (inode tables ~1%, the journal, bitmaps): a few %.
+    assert int(size) > 0.95 * int(length) * 512, (size, length)
+    print(f"data partition: 64 MiB -> {int(length) * 512 / 1024 ** 2:.0f} MiB, file system {int(size) / 1024 ** 2:.0f} MiB"
+          f" ({int(size) / (int(length) * 512):.1%} of it usable)")
 
 
 def test_first_boot_wiped_the_secrets_and_made_the_ids(box, key):
@@ -106,6 +114,50 @@ def test_first_boot_wiped_the_secrets_and_made_the_ids(box, key):
     assert PASSWORD not in txt and "#admin_password=(applied" in txt
     machine_id, *files = rest.split()
     assert len(machine_id) == 32 and "ssh_host_ed25519_key" in files
+
+
+def test_the_daemon_has_sip(box, key):
+    """pjsua2 imports in the daemon's venv, and with [sip] on the daemon answers SIP on the network."""
+    res = ssh(box, key, "/var/lib/pigate-sw/current/bin/python -c 'import pjsua2 as pj;"
+                        " print(pj.Endpoint().libVersion().full)'", timeout=120)
+    assert res.returncode == 0 and res.stdout.strip().startswith("2.17"), res.stdout + res.stderr
+    res = ssh(box, key, "printf '\\n[sip]\\nenabled = true\\nlisten = \"0.0.0.0\"\\n' >> /etc/pigate/pigate.toml"
+                        " && systemctl restart pigate && ss -Hlunp 'sport = :5060'", timeout=240)
+    assert res.returncode == 0 and "python" in res.stdout, res.stdout + res.stderr
+    options = ("OPTIONS sip:gw@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-img1\r\n"
+               "Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=img1\r\nTo: <sip:gw@127.0.0.1>\r\n"
+               "Call-ID: image-test-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        for _ in range(6):  # UDP: asked again if a datagram is lost in qemu's user network
+            s.sendto(options, ("127.0.0.1", box.sip_port))
+            try:
+                reply = s.recv(4096)
+                break
+            except TimeoutError:
+                continue
+        else:
+            raise AssertionError("no SIP answer from the box")
+    assert reply.startswith(b"SIP/2.0 ") and b"image-test-1" in reply, reply[:200]
+    status_line = reply.split(b"\r\n")[0].decode()
+    print(f"\nSIP: OPTIONS -> {status_line}")
+
+
+def test_the_call_audio_pump_runs_real_time(box, key):
+    """Under systemd as user pigate (no capabilities), the PCM pump's thread gets SCHED_RR (LimitRTPRIO)."""
+    pid = ssh(box, key, "systemctl show -P MainPID pigate").stdout.strip()
+    limits = ssh(box, key, f"grep -E 'Max realtime (priority|timeout)' /proc/{pid}/limits").stdout
+    assert re.search(r"Max realtime priority\s+10\s+10", limits), limits
+    answer = _api(box, "Call", Username="admin", Password=PASSWORD, ApiExtension="9999", Dialed="+15551230002",
+                  ResponseOzML="<Response><Speak>The audio pump keeps the time of this call.</Speak></Response>")
+    assert answer.code == 200, answer.raw
+    deadline = time.monotonic() + 180
+    line = ""
+    while not line and time.monotonic() < deadline:  # the pump says what it got when its call ends
+        line = ssh(box, key, "journalctl -u pigate -o cat | grep 'frames written' | tail -1").stdout.strip()
+        time.sleep(2)
+    assert "real-time priority" in line, line
+    print(f"\npump: {line}")
 
 
 def test_units_verify_and_security_on_the_box(box, key):

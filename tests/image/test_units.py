@@ -71,3 +71,16 @@ def test_pigate_service_is_hardened(root):
                  "ProtectKernelLogs=yes", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
                  "ReadWritePaths=/var/lib/pigate\n", "ProtectSystem=strict", "User=pigate"):
         assert line in unit
+
+
+def test_pigate_service_lets_the_pcm_pump_have_its_real_time_priority():
+    """The pump asks for SCHED_RR at pigate.priority.REALTIME_PRIORITY as user pigate with no capabilities: the
+    unit must allow that priority by RLIMIT_RTPRIO and must not forbid real time outright. (That the pump gets
+    it is checked on the booted image: tests/image/test_boot.py.)"""
+    from pigate.priority import REALTIME_PRIORITY
+
+    settings = dict(line.split("=", 1) for line in (ROOT / "systemd" / "pigate.service").read_text().splitlines()
+                    if "=" in line and not line.startswith("#"))
+    assert int(settings["LimitRTPRIO"]) >= REALTIME_PRIORITY
+    assert settings.get("RestrictRealtime", "no") == "no"
+    assert settings["LimitRTTIME"]  # a real-time thread that never sleeps is stopped, not left to starve the box

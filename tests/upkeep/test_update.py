@@ -1,11 +1,16 @@
 """`pigate update`: a new venv beside the old one, switched atomically, rolled back when it is not READY.
 
 systemd's part (restart the unit, wait for READY=1 on NOTIFY_SOCKET within the watchdog time) is played by
-a small supervisor here: it runs `current/bin/pigate run` with a notify socket, as pigate.service does."""
+a small supervisor here: it runs `current/bin/pigate run` with a notify socket, as pigate.service does.
+The pip path is real: this checkout built as a wheel and an sdist, installed by pip into new venvs with
+their dependencies from the machine's configured package index."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from pigate.upkeep import update
-from tests.support import FIRMWARE, api_call, free_port, pigate_env
+from tests.support import FIRMWARE, ROOT, api_call, free_port, pigate_env
 
 CONSOLE_SCRIPT = "#!{python}\nimport sys\nfrom pigate.cli import main\nsys.exit(main())\n"
 
@@ -128,7 +133,7 @@ def test_an_update_that_never_gets_ready_is_rolled_back_after_the_watchdog_time(
     hangs = make_venv(sw / "venv-hangs")
     (hangs / "bin" / "pigate").write_text("#!/bin/sh\nexec sleep 600\n")  # starts, never says READY
     t0 = time.monotonic()
-    outcome = update.switch(sw_dir=sw, venv=hangs, restart=sup.restart, timeout=3)
+    outcome = update.switch(sw_dir=sw, venv=hangs, restart=sup.restart, timeout=3, back_timeout=60)
     assert outcome.rolled_back and "not READY within 3 s" in outcome.reason
     assert time.monotonic() - t0 >= 3
     assert os.readlink(sw / "current") == str(factory) and _serving(base)
@@ -155,3 +160,88 @@ def test_not_a_venv_is_refused_before_switching(box, tmp_path):
 def test_systemd_timespans():
     assert update._parse_timespan("30s") == 30 and update._parse_timespan("1min 30s") == 90
     assert update._parse_timespan("30000000") == 30 and update._parse_timespan("infinity") == 0
+
+
+# -- the pip path: real wheels and sdists of this checkout, real pip, real venvs ------------------------------
+
+TEST_VERSION = "0.1.0+update.test"  # a local version: no package index but the test's own can have it
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory):
+    """This checkout as a wheel and as an sdist, versioned TEST_VERSION (built from a copy: the checkout stays
+    as it is), in a folder that serves as a package index (pip's --find-links)."""
+    src = tmp_path_factory.mktemp("src")
+    for name in ("setup.cfg", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(FIRMWARE, src / "firmware", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    cfg, init = src / "setup.cfg", src / "firmware" / "pigate" / "__init__.py"
+    cfg.write_text(re.sub(r"(?m)^version = .*$", f"version = {TEST_VERSION}", cfg.read_text()))
+    init.write_text(re.sub(r"(?m)^__version__ = .*$", f'__version__ = "{TEST_VERSION}"', init.read_text()))
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(src)], check=True)
+    subprocess.run([sys.executable, "-c", "import sys; from setuptools import build_meta as b; b.build_sdist(sys.argv[1])",
+                    str(out)], cwd=src, check=True, capture_output=True)
+    wheel, = out.glob("pigate-*.whl")
+    sdist, = out.glob("pigate-*.tar.gz")
+    return wheel, sdist
+
+
+def _pjsua2_dir() -> Path:
+    """Where this machine's pjsua2 build is (scripts/build-pjsua2 links it into .venv), as the image's is in
+    /opt/pigate/pjsua2."""
+    spec = importlib.util.find_spec("pjsua2")
+    assert spec is not None and spec.origin, "no pjsua2 here: scripts/bootstrap builds it"
+    return Path(spec.origin).parent
+
+
+def _in_venv(venv: Path, code: str) -> str:
+    return subprocess.run([str(venv / "bin" / "python"), "-c", code], check=True, capture_output=True, text=True,
+                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}).stdout.strip()
+
+
+@pytest.mark.slow  # pip installs pigate and its dependencies into a new venv (~30 s)
+def test_update_from_a_wheel_installs_with_pip_switches_and_rolls_back(box, dists):
+    sw, factory, sup, base = box
+    wheel, _ = dists
+    new = update.build_venv(sw_dir=sw, sources=[str(wheel)], module_dirs=[_pjsua2_dir()])
+    # The new venv has its own pigate (the wheel's, not this checkout's), its dependencies, and SIP.
+    where, version, sip = _in_venv(new, "import pigate, bottle, pjsua2; print(pigate.__file__); "
+                                        "print(pigate.__version__); print(pjsua2.Endpoint().libVersion().full)"
+                                   ).splitlines()
+    assert Path(where).is_relative_to(new) and version == TEST_VERSION and sip.startswith("2.17")
+    outcome = update.switch(sw_dir=sw, venv=new, restart=sup.restart, timeout=30)
+    assert not outcome.rolled_back and _serving(base)
+    interpreter = Path(os.fsdecode(Path(f"/proc/{sup.proc.pid}/cmdline").read_bytes().split(b"\0")[0]))
+    assert interpreter.parent == new / "bin"  # the daemon runs on the new venv's python (its script's #! line)
+    outcome = update.rollback(sw_dir=sw, restart=sup.restart, timeout=30)
+    assert outcome.switched_to == factory and os.readlink(sw / "current") == str(factory) and _serving(base)
+
+
+@pytest.mark.slow  # pip builds the sdist and installs it with its dependencies (~30 s)
+def test_update_by_requirement_from_an_index_builds_the_sdist(box, dists):
+    sw, factory, sup, base = box
+    _, sdist = dists
+    new = update.build_venv(sw_dir=sw, sources=[f"pigate=={TEST_VERSION}"],
+                            pip_args=["--find-links", str(sdist.parent), "--no-binary", "pigate"])
+    out = subprocess.run([str(new / "bin" / "pigate"), "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"pigate {TEST_VERSION}"
+    outcome = update.switch(sw_dir=sw, venv=new, restart=sup.restart, timeout=30)
+    assert not outcome.rolled_back and os.readlink(sw / "current") == str(new) and _serving(base)
+
+
+def test_an_update_pip_cannot_install_switches_nothing(box, dists, tmp_path):
+    sw, factory, sup, base = box
+    old_pid = sup.proc.pid
+    with pytest.raises(Exception, match="building the new venv failed"):
+        update.build_venv(sw_dir=sw, sources=["pigate==99.0+missing"], pip_args=["--find-links", str(tmp_path)])
+    assert list(sw.glob("venv-*")) == [] and os.readlink(sw / "current") == str(factory)
+    assert sup.proc.pid == old_pid and _serving(base)
+
+
+def test_an_update_without_its_dependencies_is_refused_before_the_switch(box, dists):
+    sw, factory, sup, base = box
+    wheel, _ = dists
+    with pytest.raises(Exception, match="building the new venv failed"):
+        update.build_venv(sw_dir=sw, sources=[str(wheel)], pip_args=["--no-deps"], module_dirs=[_pjsua2_dir()])
+    assert list(sw.glob("venv-*")) == [] and os.readlink(sw / "current") == str(factory) and _serving(base)

@@ -22,8 +22,10 @@ from pigate.errors import UpkeepError
 log = logging.getLogger(__name__)
 
 SW_DIR = Path("/var/lib/pigate-sw")
-# Wheels the image built that PyPI has none of for the Pi (RPi.GPIO, pjsua2): installed into every new venv.
+# Wheels the image built that PyPI has none of for the Pi (RPi.GPIO): installed into every new venv.
 IMAGE_WHEELS = Path("/opt/pigate/wheels")
+# Modules the image built for its own Python that are no wheel (pjsua2, SIP): on every new venv's path by a .pth.
+IMAGE_MODULES = Path("/opt/pigate/pjsua2")
 UNIT = "pigate.service"
 
 # restart(timeout) -> None when the daemon came up READY, else why not.
@@ -44,14 +46,25 @@ def point(link: Path, target: Path) -> None:
 
 
 def build_venv(*, sw_dir: Path, sources: Sequence[str], python: str = "/usr/bin/python3",
-               pip_args: Sequence[str] = (), run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> Path:
-    """A new venv in sw_dir with `sources` (a wheel, an sdist, a folder or a requirement) pip-installed."""
+               pip_args: Sequence[str] = (), module_dirs: Sequence[Path] = (),
+               run: Callable[..., subprocess.CompletedProcess] = subprocess.run) -> Path:
+    """A new venv in sw_dir with `sources` (a wheel, an sdist, a folder or a requirement) pip-installed, and
+    `module_dirs` (the image's pjsua2) on its path. Checked before anything is switched: `pip check` (every
+    dependency there), the module dirs' modules import, `pigate --version` runs."""
     venv = sw_dir / f"venv-{time.strftime('%Y%m%d-%H%M%S')}"
     sw_dir.mkdir(parents=True, exist_ok=True)
+    py = str(venv / "bin" / "python")
     try:
         run([python, "-m", "venv", str(venv)], check=True)
         run([str(venv / "bin" / "pip"), "install", "--disable-pip-version-check", "--no-cache-dir", *pip_args,
              *sources], check=True)
+        run([py, "-m", "pip", "check", "--disable-pip-version-check"], check=True)
+        if module_dirs:
+            site = run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True,
+                       capture_output=True, text=True).stdout.strip()
+            Path(site, "pigate-image.pth").write_text("".join(f"{d}\n" for d in module_dirs))
+            for d in module_dirs:
+                run([py, "-c", "".join(f"import {m.stem}\n" for m in sorted(d.glob("*.py")))], check=True)
         run([str(venv / "bin" / "pigate"), "--version"], check=True)
     except (OSError, subprocess.CalledProcessError) as exc:
         shutil.rmtree(venv, ignore_errors=True)
@@ -67,8 +80,10 @@ class Outcome:
     reason: str = ""
 
 
-def switch(*, sw_dir: Path, venv: Path, restart: Restart, timeout: float) -> Outcome:
-    """Point `current` at `venv`, restart, and roll back to the previous venv if it is not READY in time."""
+def switch(*, sw_dir: Path, venv: Path, restart: Restart, timeout: float, back_timeout: float | None = None) -> Outcome:
+    """Point `current` at `venv`, restart, and roll back to the previous venv if it is not READY in `timeout`
+    (the watchdog time). The venv gone back to is known to work: it gets `back_timeout` (the unit's start
+    timeout; default `timeout`) before the update gives up on it too."""
     current, previous = sw_dir / "current", sw_dir / "previous"
     if not (venv / "bin" / "pigate").exists():
         raise UpkeepError(f"{venv} has no bin/pigate: not a pigate venv")
@@ -87,18 +102,19 @@ def switch(*, sw_dir: Path, venv: Path, restart: Restart, timeout: float) -> Out
         raise UpkeepError(f"the new venv did not become READY ({why}) and there is none to go back to")
     log.error("the new venv did not become READY (%s): back to %s", why, old)
     point(current, old)
-    again = restart(timeout)
+    again = restart(back_timeout or timeout)
     if again is not None:
         raise UpkeepError(f"rolled back to {old}, but it did not become READY either: {again}")
     return Outcome(old, venv, True, why)
 
 
-def rollback(*, sw_dir: Path, restart: Restart, timeout: float) -> Outcome:
+def rollback(*, sw_dir: Path, restart: Restart, timeout: float, back_timeout: float | None = None) -> Outcome:
     """Switch to `previous` (the venv before the last update)."""
     previous = sw_dir / "previous"
     if not previous.is_symlink():
         raise UpkeepError(f"no previous venv in {sw_dir}")
-    return switch(sw_dir=sw_dir, venv=Path(os.readlink(previous)), restart=restart, timeout=timeout)
+    return switch(sw_dir=sw_dir, venv=Path(os.readlink(previous)), restart=restart, timeout=timeout,
+                  back_timeout=back_timeout)
 
 
 def _prune(sw_dir: Path, *, keep: set[Path]) -> None:
@@ -122,10 +138,10 @@ def systemd_restart(unit: str = UNIT) -> Restart:
     return restart
 
 
-def watchdog_seconds(unit: str = UNIT, default: float = 30.0) -> float:
-    """The unit's WatchdogSec (the time a new venv gets to become READY)."""
+def unit_seconds(prop: str, unit: str = UNIT, default: float = 30.0) -> float:
+    """A time of the unit: WatchdogUSec (what a new venv gets to become READY), TimeoutStartUSec (the way back)."""
     try:
-        out = subprocess.run(["systemctl", "show", "-P", "WatchdogUSec", unit], capture_output=True, text=True,
+        out = subprocess.run(["systemctl", "show", "-P", prop, unit], capture_output=True, text=True,
                              timeout=10).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return default
