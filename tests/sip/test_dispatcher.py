@@ -1,0 +1,171 @@
+"""Several boxes behind a SIP load balancer: Kamailio's dispatcher in front of two pigate daemons, each on its own
+simulated GSM network. sipp (at 127.0.0.3, a stranger to the boxes) calls through Kamailio (127.0.0.2, the boxes'
+only SIP peer); the calls go out on GSM on both boxes in turn. When one box is stopped, Kamailio's OPTIONS probes
+mark it down and every new call goes to the other; only calls in flight on the stopped box are lost."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from pigate.sim import LatencyProfile
+from pigate.sim.handset import TERMINAL
+from tests.bench.box import Box
+from tests.sip.conftest import free_sip_port, sipp_path
+from tests.sip.kamailio import dispatcher
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+BOB = "+15551230002"
+CALLER = "127.0.0.3"
+
+
+def _box(workdir: Path, proxy: str) -> Box:
+    port = free_sip_port()
+    box = Box(workdir, lines=8, latency=LatencyProfile(), extra_config=f"""
+[sip]
+enabled = true
+listen = "127.0.0.1"
+port = {port}
+
+[[sip.peers]]
+name = "proxy"
+address = "{proxy}"
+
+[[routes]]
+source = "proxy"
+match = "9[0-9]+"
+to = "gsm"
+strip = 1
+prepend = "+"
+""")
+    box.sip_port = port
+    return box
+
+
+class Sipp:
+    """sipp's built-in UAC placing `calls` calls of `hold_ms` through Kamailio; its final counts from -trace_stat."""
+
+    def __init__(self, workdir: Path, target: str, *, calls: int, rate: float, hold_ms: int, limit: int) -> None:
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [sipp_path(), "-sf", str(SCENARIOS / "uac_proxy.xml"), target, "-s", "9" + BOB[1:], "-i", CALLER, "-p", str(free_sip_port(CALLER)), "-mp", str(free_sip_port(CALLER)),
+             "-m", str(calls), "-r", str(rate), "-l", str(limit), "-d", str(hold_ms), "-nostdin",
+             "-timeout", "60s", "-trace_stat", "-fd", "1", "-trace_err"],
+            cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def wait(self, timeout: float = 70) -> dict[str, int]:
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        (stat,) = self.workdir.glob("*.csv")
+        rows = list(csv.DictReader(stat.read_text().splitlines(), delimiter=";"))
+        last = rows[-1]
+        self.out = out + err
+        return {"ok": int(last["SuccessfulCall(C)"]), "failed": int(last["FailedCall(C)"])}
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def _calls(box: Box) -> list:
+    return list(box.net.handset(BOB).calls)
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return value
+
+
+@pytest.fixture
+def boxes(tmp_path):
+    made: list[Box] = []
+    try:
+        made.append(_box(tmp_path / "a", "127.0.0.2"))
+        made.append(_box(tmp_path / "b", "127.0.0.2"))
+        yield made
+    finally:
+        for box in made:
+            box.stop()
+
+
+def test_kamailio_spreads_calls_over_two_boxes_and_fails_over_when_one_stops(boxes, tmp_path):
+    a, b = boxes
+    k = dispatcher(workdir=tmp_path, boxes=[f"sip:127.0.0.1:{box.sip_port}" for box in (a, b)])
+    k.start()
+    runs: list[Sipp] = []
+
+    def place(name: str, calls: int, **kw) -> Sipp:
+        kw = {"rate": 5, "hold_ms": 500, "limit": 2, **kw}
+        runs.append(Sipp(tmp_path / name, f"{k.host}:{k.port}", calls=calls, **kw))
+        return runs[-1]
+
+    def spread(name: str, calls: int) -> tuple[int, int]:
+        """Place `calls` calls, all of which must succeed; how many went out on a and on b."""
+        na, nb = len(_calls(a)), len(_calls(b))
+        run = place(name, calls)
+        assert run.wait() == {"ok": calls, "failed": 0}, run.out[-3000:]
+        new = _calls(a)[na:] + _calls(b)[nb:]
+        assert len(new) == calls and all(c.answered_at for c in new)
+        _wait(lambda: all(c.state == "ended" for c in new), 5, "sipp's hang-ups to end the GSM calls")
+        return len(_calls(a)) - na, len(_calls(b)) - nb
+
+    try:
+        # 1. Calls are spread over both boxes (round robin), each going out on that box's GSM lines.
+        assert spread("spread", 6) == (3, 3), k.log.read_text()[-3000:]
+
+        # 2. Box b stops while idle: Kamailio's OPTIONS probe finds it gone and marks it down; every new call
+        # goes to a at once (no failover needed). Back up, the probe marks it up and it takes calls again.
+        assert b.daemon.stop() == 0, b.daemon.log()[-3000:]
+        t0 = time.monotonic()
+        _wait(lambda: _marked(k, "down", b), 10, "the probe marking box b down")
+        down_after = time.monotonic() - t0
+        assert "failed over" not in k.log.read_text()  # the probe did it, not a call
+        assert spread("b-down", 4) == (4, 0)
+        b.daemon.start(timeout=30)
+        b.wait_lines()
+        t0 = time.monotonic()
+        _wait(lambda: _marked(k, "up", b), 10, "the probe marking box b up")
+        up_after = time.monotonic() - t0
+        assert sorted(spread("b-up", 4)) == [2, 2]
+
+        # 3. A steady stream of calls; box b stops in the middle of it. Its calls in flight are lost; every other
+        # call succeeds (one b refuses while stopping, 503, is failed over to a by Kamailio).
+        before_a, before_b = len(_calls(a)), len(_calls(b))
+        run = place("midstream", 20, rate=4, hold_ms=1000, limit=20)
+        _wait(lambda: any(not c.ended for c in _calls(b)[before_b:]), 10, "a call up on box b")
+        time.sleep(0.4)
+        alive = [c for c in _calls(b)[before_b:] if c.state not in TERMINAL]
+        taken = len(_calls(b))
+        assert b.daemon.stop() == 0, b.daemon.log()[-3000:]
+        in_flight = len(alive) + len(_calls(b)) - taken  # and any call it took after the snapshot
+        counts = run.wait()
+        log = k.log.read_text()
+        assert counts["ok"] + counts["failed"] == 20, run.out[-3000:]
+        assert 1 <= counts["failed"] <= in_flight, (counts, in_flight, run.out[-3000:], log[-3000:])
+        on_a = _calls(a)[before_a:]
+        assert len(on_a) >= 20 - (len(_calls(b)) - before_b) and all(c.answered_at for c in on_a)
+        assert not _marked(k, "down", a)  # a answered every probe
+        print(f"\nprobe marked b down {down_after:.1f} s after it stopped, up {up_after:.1f} s after it was back; "
+              f"stopped mid-stream with {in_flight} call(s) in flight: {counts['failed']} lost, "
+              f"{counts['ok']} of 20 succeeded ({len(on_a)} on a)")
+    finally:
+        for run in runs:
+            run.kill()
+        k.stop()
+
+
+def _marked(k, how: str, box: Box) -> bool:
+    """Kamailio's dispatcher has marked `box` down or up (its dst-down/dst-up events: a probe or a failed call)."""
+    return any(f"box {how}:" in line and f"127.0.0.1:{box.sip_port}" in line for line in k.log.read_text().splitlines())
