@@ -5,8 +5,6 @@ mark it down and every new call goes to the other; only calls in flight on the s
 
 from __future__ import annotations
 
-import csv
-import subprocess
 import time
 from pathlib import Path
 
@@ -15,10 +13,9 @@ import pytest
 from pigate.sim import LatencyProfile
 from pigate.sim.handset import TERMINAL
 from tests.bench.box import Box
-from tests.sip.conftest import free_sip_port, sipp_path
+from tests.sip.conftest import Sipp, free_sip_port
 from tests.sip.kamailio import dispatcher
 
-SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 BOB = "+15551230002"
 CALLER = "127.0.0.3"
 
@@ -44,36 +41,6 @@ prepend = "+"
 """)
     box.sip_port = port
     return box
-
-
-class Sipp:
-    """sipp's built-in UAC placing `calls` calls of `hold_ms` through Kamailio; its final counts from -trace_stat."""
-
-    def __init__(self, workdir: Path, target: str, *, calls: int, rate: float, hold_ms: int, limit: int) -> None:
-        self.workdir = workdir
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [sipp_path(), "-sf", str(SCENARIOS / "uac_proxy.xml"), target, "-s", "9" + BOB[1:], "-i", CALLER, "-p", str(free_sip_port(CALLER)), "-mp", str(free_sip_port(CALLER)),
-             "-m", str(calls), "-r", str(rate), "-l", str(limit), "-d", str(hold_ms), "-nostdin",
-             "-timeout", "60s", "-trace_stat", "-fd", "1", "-trace_err"],
-            cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-    def wait(self, timeout: float = 70) -> dict[str, int]:
-        try:
-            out, err = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise
-        (stat,) = self.workdir.glob("*.csv")
-        rows = list(csv.DictReader(stat.read_text().splitlines(), delimiter=";"))
-        last = rows[-1]
-        self.out = out + err
-        return {"ok": int(last["SuccessfulCall(C)"]), "failed": int(last["FailedCall(C)"])}
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.communicate()
 
 
 def _calls(box: Box) -> list:
@@ -108,7 +75,8 @@ def test_kamailio_spreads_calls_over_two_boxes_and_fails_over_when_one_stops(box
 
     def place(name: str, calls: int, **kw) -> Sipp:
         kw = {"rate": 5, "hold_ms": 500, "limit": 2, **kw}
-        runs.append(Sipp(tmp_path / name, f"{k.host}:{k.port}", calls=calls, **kw))
+        runs.append(Sipp(tmp_path / name, "uac_proxy.xml", f"{k.host}:{k.port}", service="9" + BOB[1:],
+                         source=CALLER, calls=calls, **kw))
         return runs[-1]
 
     def spread(name: str, calls: int) -> tuple[int, int]:
