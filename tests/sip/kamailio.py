@@ -134,7 +134,7 @@ class Kamailio:
 
 
 # A load balancer in front of several boxes (docs/sip.md shows the same script with an operator's timings). The
-# probing and failover timers are short so that a test sees a stopped box marked down within about 2 s.
+# probing and failover timers are short so that a test sees a stopped box marked down within a few seconds.
 DISPATCHER = """#!KAMAILIO
 debug=2
 log_stderror=yes
@@ -196,7 +196,7 @@ event_route[dispatcher:dst-up] {{ xlog("L_NOTICE", "box up: $ru $du\\n"); }}
 """
 
 
-def dispatcher(*, workdir: Path, boxes: list[str], ping_interval: int = 1, fr_timer_ms: int = 1000,
+def dispatcher(*, workdir: Path, boxes: list[str], ping_interval: int = 1, fr_timer_ms: int = 2000,
                host: str = "127.0.0.2") -> Kamailio:
     """A Kamailio dispatching INVITEs round-robin over `boxes` (SIP URIs), probing each with OPTIONS every
     `ping_interval` s and failing a call over to the next box when one does not answer within `fr_timer_ms`."""
