@@ -92,6 +92,12 @@ def test_sip_call_setup_and_audio_latency(tmp_path):
         app.close()
 
 
+def _ringing(handset, n: int):
+    """The handset's call numbered `n` once it rings."""
+    return wait_for(lambda: len(handset.calls) > n and handset.calls[n].alerted_at and handset.calls[n], 10,
+                    "the handset ringing")
+
+
 def _setup(box: Box, peer: PeerProcess, webhooks: list[float]) -> None:
     bob = box.net.handset(BOB)
     sip_gsm, api_gsm, gsm_sip, gsm_api = [], [], [], []
@@ -100,7 +106,7 @@ def _setup(box: Box, peer: PeerProcess, webhooks: list[float]) -> None:
         n = len(bob.calls)
         peer.send("dial", target="9" + BOB[1:])
         sent = peer.expect("Dialing")["at"]
-        hc = wait_for(lambda: len(bob.calls) > n and bob.calls[n].alerted_at and bob.calls[n], 10, "the handset ringing")
+        hc = _ringing(bob, n)
         sip_gsm.append(hc.alerted_at - sent)
         peer.expect("Answered", timeout=10)
         hc.hangup()
@@ -111,7 +117,7 @@ def _setup(box: Box, peer: PeerProcess, webhooks: list[float]) -> None:
         n = len(bob.calls)
         t0 = time.monotonic()
         box.call(BOB, "<Response><Delay>10</Delay></Response>")
-        hc = wait_for(lambda: len(bob.calls) > n and bob.calls[n].alerted_at and bob.calls[n], 10, "the handset ringing")
+        hc = _ringing(bob, n)
         api_gsm.append(hc.alerted_at - t0)
         hc.wait_state("active", timeout=10)
         hc.hangup()
@@ -198,6 +204,8 @@ def _latency(box: Box, peer: PeerProcess, tmp_path: Path) -> None:
     finally:
         a.close()
         b.close()
+    print(f"\nlatency samples, ms: SIP->GSM {[round(x) for x in to_gsm]}, GSM->SIP {[round(x) for x in to_sip]}, "
+          f"direct {[round(x) for x in direct]}")
     base = statistics.median(direct)
     for label, samples in (("SIP->GSM (peer -> handset)", to_gsm), ("GSM->SIP (handset -> peer)", to_sip)):
         value = statistics.median(samples)

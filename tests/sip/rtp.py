@@ -42,7 +42,8 @@ def write_tone_pcap(path: Path, hz: float, seconds: float, *, amplitude: int = 8
     out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))  # Ethernet link type
     t0 = 1_700_000_000.0
     for n in range(len(payload) // 160):
-        rtp = struct.pack("!BBHII", 0x80, 8 | (0x80 if n == 0 else 0), n, n * 160, 0x5150) + payload[n * 160:(n + 1) * 160]
+        marker = 0x80 if n == 0 else 0
+        rtp = struct.pack("!BBHII", 0x80, 8 | marker, n, n * 160, 0x5150) + payload[n * 160:(n + 1) * 160]
         udp = struct.pack("!HHHH", 6000, 6000, 8 + len(rtp), 0) + rtp
         ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), n & 0xFFFF, 0x4000, 64, 17, 0,
                                    socket.inet_aton("10.0.0.1"), socket.inet_aton("10.0.0.2")))
