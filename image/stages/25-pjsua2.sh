@@ -2,8 +2,8 @@
 # Stage 25: SIP for the image: pjsua2 built by scripts/build-pjsua2 for the root's arm64 Python, installed in
 # /opt/pigate/pjsua2 and put on the venv's path by a .pth (`pigate update` gives every new venv the same one).
 # The build is cross-compiled (Debian's aarch64 g++ and the arm64 -dev packages in a throwaway amd64 root of the
-# same suite: no emulation) and cached outside out/, keyed by build-pjsua2, this script and the suite, so only
-# the first image build pays for it. See README.md ("pjsua2") for the measurements behind the choice.
+# same suite: no emulation) and cached outside out/, keyed by build-pjsua2, the suite and its Python, so only
+# the first image build pays for it (delete the cache folder to rebuild). See README.md ("pjsua2") for the measurements behind the choice.
 #   PIGATE_IMAGE_PJSUA2=0           an image without SIP (pigate runs without pjsua2; [sip] must stay off)
 #   PIGATE_IMAGE_PJSUA2_BUILD=qemu  build inside the arm64 root under qemu-user instead (about 5x slower here;
 #                                   the default on an arm64 build machine, where it is native)
@@ -23,11 +23,11 @@ pyver=${py#python}
 venv_site="$ROOT/opt/pigate/venv/lib/$py/site-packages"
 [ -d "$venv_site" ] || die "no $venv_site: run stage 20 first"
 CACHE=${PIGATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pigate}
-key=$( (cat "$REPO/scripts/build-pjsua2" "$0"; echo "$SUITE $pyver") | sha256sum | cut -c1-16)
-cached="$CACHE/image-pjsua2-aarch64-$SUITE-py$pyver-$key"
 # The arm64 libraries the module links (libssl3t64 ... are in packages.txt) come from the archive's -dev
-# packages in the build root; the module is stripped (42 MB -> about 9 MB).
+# packages in the build root; the module is stripped.
 DEV_PACKAGES="libssl-dev libsrtp2-dev libgsm1-dev libspeex-dev libspeexdsp-dev libsamplerate0-dev uuid-dev"
+key=$( (cat "$REPO/scripts/build-pjsua2"; echo "$SUITE $pyver $DEV_PACKAGES") | sha256sum | cut -c1-16)
+cached="$CACHE/image-pjsua2-aarch64-$SUITE-py$pyver-$key"
 
 fetch_source() {  # the pjproject tarball, fetched and verified once into the shared cache; copied to $1
   local src

@@ -98,11 +98,10 @@ def cmd_update(args: argparse.Namespace) -> int:
     from pigate.upkeep import update as up
 
     sw_dir = Path(args.sw_dir)
-    timeout = args.timeout or up.unit_seconds("WatchdogUSec", args.unit)
-    back = max(timeout, up.unit_seconds("TimeoutStartUSec", args.unit, default=90.0))
+    timeout = args.timeout or up.watchdog_seconds(args.unit)
     restart = up.systemd_restart(args.unit)
     if args.rollback:
-        outcome = up.rollback(sw_dir=sw_dir, restart=restart, timeout=timeout, back_timeout=back)
+        outcome = up.rollback(sw_dir=sw_dir, restart=restart, timeout=timeout)
     else:
         if args.venv:
             venv = Path(args.venv)
@@ -112,7 +111,7 @@ def cmd_update(args: argparse.Namespace) -> int:
             venv = up.build_venv(sw_dir=sw_dir, sources=[*args.sources, *extra], module_dirs=modules)
         else:
             raise UpkeepError("give what to install (a wheel, an sdist, a folder or 'pigate==X'), --venv or --rollback")
-        outcome = up.switch(sw_dir=sw_dir, venv=venv, restart=restart, timeout=timeout, back_timeout=back)
+        outcome = up.switch(sw_dir=sw_dir, venv=venv, restart=restart, timeout=timeout)
     if outcome.rolled_back:
         print(f"pigate update: {outcome.previous} did not become READY ({outcome.reason}); rolled back to "
               f"{outcome.switched_to}", file=sys.stderr)

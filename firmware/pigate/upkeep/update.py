@@ -27,6 +27,8 @@ IMAGE_WHEELS = Path("/opt/pigate/wheels")
 # Modules the image built for its own Python that are no wheel (pjsua2, SIP): on every new venv's path by a .pth.
 IMAGE_MODULES = Path("/opt/pigate/pjsua2")
 UNIT = "pigate.service"
+ROLLBACK_PATIENCE = 4  # the rollback restart waits this many times the probe's time, and at least
+ROLLBACK_MIN_WAIT = 60.0  # seconds
 
 # restart(timeout) -> None when the daemon came up READY, else why not.
 Restart = Callable[[float], "str | None"]
@@ -80,10 +82,8 @@ class Outcome:
     reason: str = ""
 
 
-def switch(*, sw_dir: Path, venv: Path, restart: Restart, timeout: float, back_timeout: float | None = None) -> Outcome:
-    """Point `current` at `venv`, restart, and roll back to the previous venv if it is not READY in `timeout`
-    (the watchdog time). The venv gone back to is known to work: it gets `back_timeout` (the unit's start
-    timeout; default `timeout`) before the update gives up on it too."""
+def switch(*, sw_dir: Path, venv: Path, restart: Restart, timeout: float) -> Outcome:
+    """Point `current` at `venv`, restart, and roll back to the previous venv if it is not READY in time."""
     current, previous = sw_dir / "current", sw_dir / "previous"
     if not (venv / "bin" / "pigate").exists():
         raise UpkeepError(f"{venv} has no bin/pigate: not a pigate venv")
@@ -102,19 +102,20 @@ def switch(*, sw_dir: Path, venv: Path, restart: Restart, timeout: float, back_t
         raise UpkeepError(f"the new venv did not become READY ({why}) and there is none to go back to")
     log.error("the new venv did not become READY (%s): back to %s", why, old)
     point(current, old)
-    again = restart(back_timeout or timeout)
+    # The venv that ran before is known to start: give it longer than the probe of the new one, since failing
+    # here leaves the box without a daemon (a loaded box can take more than the probe's time to start).
+    again = restart(max(timeout * ROLLBACK_PATIENCE, ROLLBACK_MIN_WAIT))
     if again is not None:
         raise UpkeepError(f"rolled back to {old}, but it did not become READY either: {again}")
     return Outcome(old, venv, True, why)
 
 
-def rollback(*, sw_dir: Path, restart: Restart, timeout: float, back_timeout: float | None = None) -> Outcome:
+def rollback(*, sw_dir: Path, restart: Restart, timeout: float) -> Outcome:
     """Switch to `previous` (the venv before the last update)."""
     previous = sw_dir / "previous"
     if not previous.is_symlink():
         raise UpkeepError(f"no previous venv in {sw_dir}")
-    return switch(sw_dir=sw_dir, venv=Path(os.readlink(previous)), restart=restart, timeout=timeout,
-                  back_timeout=back_timeout)
+    return switch(sw_dir=sw_dir, venv=Path(os.readlink(previous)), restart=restart, timeout=timeout)
 
 
 def _prune(sw_dir: Path, *, keep: set[Path]) -> None:
@@ -138,10 +139,10 @@ def systemd_restart(unit: str = UNIT) -> Restart:
     return restart
 
 
-def unit_seconds(prop: str, unit: str = UNIT, default: float = 30.0) -> float:
-    """A time of the unit: WatchdogUSec (what a new venv gets to become READY), TimeoutStartUSec (the way back)."""
+def watchdog_seconds(unit: str = UNIT, default: float = 30.0) -> float:
+    """The unit's WatchdogSec (the time a new venv gets to become READY)."""
     try:
-        out = subprocess.run(["systemctl", "show", "-P", prop, unit], capture_output=True, text=True,
+        out = subprocess.run(["systemctl", "show", "-P", "WatchdogUSec", unit], capture_output=True, text=True,
                              timeout=10).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return default
