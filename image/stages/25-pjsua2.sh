@@ -71,11 +71,13 @@ build_qemu() {  # inside the image's own root, emulated; its build packages go a
   rm -rf "$ROOT/tmp/pigate-build"
 }
 
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.image-pjsua2.lock"  # one build at a time per cache (several checkouts may build images)
+flock 9
 if [ -f "$cached/BUILD-INFO" ]; then
   log "pjsua2: cached build $cached"
 else
   t0=$(date +%s)
-  mkdir -p "$CACHE"
   rm -rf "$cached.part"; mkdir -p "$cached.part"
   "build_$how" "$cached.part"
   echo "image stage 25: $how build in $(( $(date +%s) - t0 ))s" >> "$cached.part/BUILD-INFO"
