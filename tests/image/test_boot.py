@@ -122,8 +122,10 @@ def test_the_daemon_has_sip(box, key):
                         " print(pj.Endpoint().libVersion().full)'", timeout=120)
     assert res.returncode == 0 and res.stdout.strip().startswith("2.17"), res.stdout + res.stderr
     res = ssh(box, key, "printf '\\n[sip]\\nenabled = true\\nlisten = \"0.0.0.0\"\\n' >> /etc/pigate/pigate.toml"
-                        " && systemctl restart pigate && ss -Hlunp 'sport = :5060'", timeout=240)
-    assert res.returncode == 0 and "python" in res.stdout, res.stdout + res.stderr
+                        " && systemctl restart pigate && ss -Hlunp 'sport = :5060';"
+                        " echo pid=$(systemctl show -P MainPID pigate),", timeout=240)
+    listening, main_pid = res.stdout.strip().rsplit("\n", 1)
+    assert res.returncode == 0 and main_pid in listening, res.stdout + res.stderr  # the daemon has UDP 5060
     options = ("OPTIONS sip:gw@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-img1\r\n"
                "Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=img1\r\nTo: <sip:gw@127.0.0.1>\r\n"
                "Call-ID: image-test-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode()
