@@ -15,12 +15,13 @@ from .network import POLICIES, Network, UnknownNumber, modem_json
 
 MODEM_FAULTS = ("stop_answering", "resume", "garbage", "vanish", "reappear", "cms_error", "cme_error",
                 "registration_lost", "registration_regained", "sim_missing", "sim_inserted", "storage_full",
-                "signal", "clear")
+                "signal", "late_final_word", "clear")
 # Arguments each fault accepts from JSON, with their types.
 FAULT_ARGS: dict[str, dict[str, type]] = {
     "garbage": {"n_lines": int, "replace_answer": bool}, "vanish": {"seconds": float},
     "cms_error": {"code": int, "command": str, "times": int}, "cme_error": {"code": int, "command": str, "times": int},
     "registration_regained": {"roaming": bool}, "storage_full": {"storage": str}, "signal": {"rssi": int},
+    "late_final_word": {"seconds": float},
 }
 
 

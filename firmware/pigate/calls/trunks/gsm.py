@@ -8,6 +8,11 @@ What GSM needs that the contract hides:
 - Call progress comes from +CLCC URCs; a modem that sends none is polled with AT+CLCC (`poll`).
 - An outgoing call that drops before an answer may take a moment to say why (BUSY, NO ANSWER after the
   +CLCC "disconnected"): it is reported Ended(failed) only after `reason_wait` without one.
+- NO CARRIER (and BUSY, NO ANSWER) names no call. When the far end ends a call the modem reports it with
+  +CLCC "disconnected" and then its final word, which may come a while later: by then the line may carry the
+  next call, which would take the word as its own and end. So the call whose end was reported owes its word
+  until it comes (it is then that call's, never the next's), and a dial on the line waits up to
+  `final_word_wait` for it to come first.
 - A line that goes down, recovers or loses its SIM ends its call (line-down).
 """
 
@@ -57,6 +62,7 @@ class GsmLine:
 class GsmSettings:
     reason_wait: float = 0.5          # how long a dropped call may take to say why (BUSY, NO ANSWER)
     ring_quiet: float = 1.5           # after the gateway ends a call, RINGs not yet confirmed ended are stale
+    final_word_wait: float = 1.0      # how long a dial waits for the previous call's owed NO CARRIER
 
 
 @dataclass
@@ -67,6 +73,7 @@ class _Call:
     answered: bool = False
     saw_clcc: bool = False            # the modem reports call states by itself (no polling needed)
     ended: bool = False               # Ended was reported; waiting for the service's release
+    final_word: bool = False          # the modem's NO CARRIER/BUSY/... for this call has come
     reason_timer: threading.Timer | None = None
 
 
@@ -83,6 +90,8 @@ class GsmTrunk:
         self._lock = threading.Lock()
         self._calls: dict[str, _Call] = {}
         self._quiet_until: dict[str, float] = {}
+        self._owed: dict[str, _Call] = {}  # line -> the call whose end was reported and whose final word was not
+        self._word_came = threading.Condition(self._lock)
         self._report: Report | None = None
         self._unsubscribe: list[Callable[[], None]] = []
 
@@ -111,6 +120,7 @@ class GsmTrunk:
         return line, self._leg(line, call, inbound=False)
 
     def dial(self, channel: str, number: str) -> None:
+        self._settle(channel)
         try:
             self._lines[channel].modem.dial(number)
         except ModemError as exc:
@@ -148,6 +158,9 @@ class GsmTrunk:
             call = self._calls.pop(channel, None)
             if local:
                 self._quiet_until[channel] = self._monotonic() + self._settings.ring_quiet
+                if call is not None and self._owed.get(channel) is call:
+                    del self._owed[channel]  # the gateway hung up (ATH answers OK): no final word follows
+                    self._word_came.notify_all()
         if call is not None and call.reason_timer is not None:
             call.reason_timer.cancel()
 
@@ -185,6 +198,8 @@ class GsmTrunk:
             call = self._calls.get(line)
             if call is not None:
                 call.saw_clcc = True
+                if info.state == "disconnected" and not call.final_word:
+                    self._owed[line] = call
         if call is None:
             if info.state == "disconnected":
                 self._confirmed_end(line)
@@ -203,7 +218,14 @@ class GsmTrunk:
 
     def _final_word(self, line: str, word: str) -> None:
         with self._lock:
+            owed = self._owed.pop(line, None)
             call = self._calls.get(line)
+            if owed is not None:
+                self._word_came.notify_all()
+            if owed is not None and owed is not call:
+                call = None  # the word of the call before: the line's current call (if any) has not ended
+            elif call is not None:
+                call.final_word = True
         if call is None:
             self._confirmed_end(line)
         elif call.outbound and not call.answered:
@@ -213,7 +235,23 @@ class GsmTrunk:
 
     def _on_line_state(self, event: ev.StateChanged) -> None:
         if event.name in self._lines and event.state in _LINE_DOWN:
+            with self._lock:
+                if self._owed.pop(event.name, None) is not None:
+                    self._word_came.notify_all()
             self._ended(event.name, END_LINE_DOWN)
+
+    def _settle(self, line: str) -> None:
+        """Before dialling: wait for the final word the line's previous call still owes, so that it cannot be
+        taken for the new call's; a modem that never sends one costs `final_word_wait` once."""
+        deadline = self._monotonic() + self._settings.final_word_wait
+        with self._lock:
+            while (owed := self._owed.get(line)) is not None and owed is not self._calls.get(line):
+                left = deadline - self._monotonic()
+                if left <= 0:
+                    log.info("%s: the previous call's NO CARRIER did not come; dialling anyway", line)
+                    del self._owed[line]
+                    return
+                self._word_came.wait(left)
 
     # ---- transitions ---------------------------------------------------------------------------
     def _confirmed_end(self, line: str) -> None:
