@@ -16,6 +16,7 @@ from __future__ import annotations
 import collections
 import logging
 import os
+import select
 import threading
 import time
 from typing import Callable, Protocol
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 FRAME_BYTES = 320          # 20 ms of 8 kHz 16-bit mono
 FRAME_SECONDS = 0.02
 SILENCE = bytes(FRAME_BYTES)
+WRITE_TIMEOUT = 0.05       # how long a write may wait for a full port
 
 
 class AudioPort(Protocol):
@@ -50,7 +52,7 @@ def open_audio(url: str) -> AudioPort:
     """The PCM port by pyserial URL, like the AT port (a device, a pty, a udev by-id name or any pyserial URL);
     a short write timeout so a modem that stops reading costs a frame, not a stall."""
     try:
-        return serial.serial_for_url(url, baudrate=921600, timeout=0, write_timeout=0.05)
+        return serial.serial_for_url(url, baudrate=921600, timeout=0, write_timeout=WRITE_TIMEOUT)
     except (serial.SerialException, OSError, ValueError) as exc:
         raise PortGone(f"cannot open audio port {url}: {exc}") from exc
 
@@ -208,10 +210,7 @@ class PcmPump:
         # A partly written frame is finished first (the port must not lose a byte of a sample); a port that
         # takes less than a frame per tick loses whole frames instead.
         out = self._carry + frame if len(self._carry) < FRAME_BYTES else self._carry
-        try:
-            written = os.write(fd, out)
-        except BlockingIOError:  # the modem stopped reading: this frame is lost, not the stream's timing
-            written = 0
+        written = _write_some(fd, out)
         if written:
             self._carry = out[written:]
         if written:
@@ -245,6 +244,21 @@ class PcmPump:
         waiting = port.in_waiting
         if waiting:
             self._heard(port.read(waiting))
+
+
+def _write_some(fd: int, data: bytes) -> int:
+    """Bytes of `data` the port took; when it is full, after waiting for room as long as pyserial's write
+    timeout would have (a modem that stops reading costs a frame, not a stall)."""
+    try:
+        return os.write(fd, data)
+    except BlockingIOError:
+        pass
+    if not select.select([], [fd], [], WRITE_TIMEOUT)[1]:
+        return 0
+    try:
+        return os.write(fd, data)
+    except BlockingIOError:
+        return 0
 
 
 def _raw_fd(port: AudioPort) -> int | None:
