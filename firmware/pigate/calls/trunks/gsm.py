@@ -2,7 +2,8 @@
 knows the modem driver: its typed events in, its voice operations out.
 
 What GSM needs that the contract hides:
-- One call per line, so a line's channel is its name. RING repeats while a call rings (ignored), and RINGs
+- One call per line; each call gets a channel of its own (`gsm1#7`), since the service frees the line before it
+  releases the call: a new call on the line must not be forgotten by the release of the one before. RING repeats while a call rings (ignored), and RINGs
   the modem queued before the gateway ended a call are stale until the modem confirms the end (`ring_quiet`).
 - A modem without +CLIP still reports an incoming call through +CLCC.
 - Call progress comes from +CLCC URCs; a modem that sends none is polled with AT+CLCC (`poll`).
@@ -18,6 +19,7 @@ What GSM needs that the contract hides:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -70,6 +72,7 @@ class _Call:
     """The trunk's view of the call on one line."""
 
     outbound: bool
+    channel: str
     answered: bool = False
     saw_clcc: bool = False            # the modem reports call states by itself (no polling needed)
     ended: bool = False               # Ended was reported; waiting for the service's release
@@ -92,6 +95,7 @@ class GsmTrunk:
         self._quiet_until: dict[str, float] = {}
         self._owed: dict[str, _Call] = {}  # line -> the call whose end was reported and whose final word was not
         self._word_came = threading.Condition(self._lock)
+        self._serial = itertools.count(1)
         self._report: Report | None = None
         self._unsubscribe: list[Callable[[], None]] = []
 
@@ -116,19 +120,30 @@ class GsmTrunk:
 
     def outgoing(self, line: str, call: "CallRecord") -> tuple[str, GsmLeg]:
         with self._lock:
-            self._calls[line] = _Call(outbound=True)
-        return line, self._leg(line, call, inbound=False)
+            channel = self._channel(line)
+            self._calls[line] = _Call(outbound=True, channel=channel)
+        return channel, self._leg(line, call, inbound=False)
+
+    def _channel(self, line: str) -> str:
+        return f"{line}#{next(self._serial)}"
+
+    def _call(self, channel: str) -> tuple[str, "_Call | None"]:
+        """(line, the call on that channel if it is the line's current one); hold the lock."""
+        line = channel.rpartition("#")[0]
+        call = self._calls.get(line)
+        return line, (call if call is not None and call.channel == channel else None)
 
     def dial(self, channel: str, number: str) -> None:
-        self._settle(channel)
+        line = channel.rpartition("#")[0]
+        self._settle(line)
         try:
-            self._lines[channel].modem.dial(number)
+            self._lines[line].modem.dial(number)
         except ModemError as exc:
             word = exc.kind if isinstance(exc, ModemCommandError) else ""
             raise DialFailed(end_reason(word) if word in _FINAL_WORDS else END_FAILED, str(exc)) from exc
 
     def incoming(self, channel: str, call: "CallRecord") -> GsmLeg:
-        return self._leg(channel, call, inbound=True)
+        return self._leg(channel.rpartition("#")[0], call, inbound=True)
 
     def _leg(self, line: str, call: "CallRecord", *, inbound: bool) -> GsmLeg:
         modem = self._lines[line].modem
@@ -139,27 +154,29 @@ class GsmTrunk:
     def poll(self, channel: str) -> None:
         """AT+CLCC for a dialing call on a modem that has sent no +CLCC of its own."""
         with self._lock:
-            call = self._calls.get(channel)
+            line, call = self._call(channel)
             if call is None or call.saw_clcc or call.answered or call.ended or not call.outbound:
                 return
         try:
-            calls = self._lines[channel].modem.list_calls()
+            calls = self._lines[line].modem.list_calls()
         except ModemError as exc:
-            log.warning("%s: AT+CLCC failed: %s", channel, exc)
+            log.warning("%s: AT+CLCC failed: %s", line, exc)
             return
         ours = [c for c in calls if c.direction == "out"]
         if not ours:
-            self._dropped(channel)
+            self._dropped(line)
         elif ours[0].state == "active":
-            self._answered(channel)
+            self._answered(line)
 
     def release(self, channel: str, *, local: bool) -> None:
         with self._lock:
-            call = self._calls.pop(channel, None)
+            line, call = self._call(channel)
+            if call is not None:
+                del self._calls[line]
             if local:
-                self._quiet_until[channel] = self._monotonic() + self._settings.ring_quiet
-                if call is not None and self._owed.get(channel) is call:
-                    del self._owed[channel]  # the gateway hung up (ATH answers OK): no final word follows
+                self._quiet_until[line] = self._monotonic() + self._settings.ring_quiet
+                if self._owed.get(line) is not None and self._owed[line].channel == channel:
+                    del self._owed[line]  # the gateway hung up (ATH answers OK): no final word follows
                     self._word_came.notify_all()
         if call is not None and call.reason_timer is not None:
             call.reason_timer.cancel()
@@ -179,9 +196,10 @@ class GsmTrunk:
             self._clcc(line, event.call)
         elif isinstance(event, ev.CallDtmf):
             with self._lock:
-                live = line in self._calls and not self._calls[line].ended
-            if live:
-                self._emit(Digit(line, event.digit))
+                call = self._calls.get(line)
+                channel = call.channel if call is not None and not call.ended else None
+            if channel is not None:
+                self._emit(Digit(channel, event.digit))
         elif isinstance(event, ev.CallEnded):
             self._final_word(line, event.reason)
 
@@ -190,8 +208,9 @@ class GsmTrunk:
             # RING repeats while a call rings; and RINGs queued before the gateway ended a call are stale.
             if line in self._calls or self._monotonic() < self._quiet_until.get(line, 0.0):
                 return
-            self._calls[line] = _Call(outbound=False)
-        self._emit(Incoming(line, line, number, self._lines[line].number))
+            channel = self._channel(line)
+            self._calls[line] = _Call(outbound=False, channel=channel)
+        self._emit(Incoming(channel, line, number, self._lines[line].number))
 
     def _clcc(self, line: str, info: CallInfo) -> None:
         with self._lock:
@@ -209,7 +228,7 @@ class GsmTrunk:
         if info.state == "active":
             self._answered(line)
         elif info.state == "alerting" and call.outbound and not call.answered:
-            self._emit(Ringing(line))
+            self._emit(Ringing(call.channel))
         elif info.state == "disconnected":
             if call.outbound and not call.answered:
                 self._dropped(line)  # the reason (BUSY, NO ANSWER) may still follow
@@ -265,9 +284,9 @@ class GsmTrunk:
             if call is None or call.ended or call.answered:
                 return
             call.answered = True
-            outbound = call.outbound
+            outbound, channel = call.outbound, call.channel
         if outbound:  # an incoming call is answered by its leg (ATA), which the service already knows
-            self._emit(Answered(line))
+            self._emit(Answered(channel))
 
     def _dropped(self, line: str) -> None:
         """An unanswered outgoing call is gone: wait a moment for the modem to say why, else it failed."""
@@ -275,18 +294,19 @@ class GsmTrunk:
             call = self._calls.get(line)
             if call is None or call.ended or call.reason_timer is not None:
                 return
-            timer = threading.Timer(self._settings.reason_wait, self._ended, args=(line, END_FAILED))
+            timer = threading.Timer(self._settings.reason_wait, self._ended, args=(line, END_FAILED, call))
             timer.name, timer.daemon = f"gsm-reason-{line}", True
             call.reason_timer = timer
         timer.start()
 
-    def _ended(self, line: str, reason: str) -> None:
+    def _ended(self, line: str, reason: str, only: "_Call | None" = None) -> None:
+        """Report the end of the line's call (of `only`, if it is still the line's call)."""
         with self._lock:
             call = self._calls.get(line)
-            if call is None or call.ended:
+            if call is None or call.ended or (only is not None and call is not only):
                 return
             call.ended = True
             timer = call.reason_timer
         if timer is not None and timer is not threading.current_thread():
             timer.cancel()
-        self._emit(Ended(line, reason))
+        self._emit(Ended(call.channel, reason))
