@@ -163,22 +163,41 @@ class App:
     def _script_extras(self) -> ScriptExtras:
         """What scripts reach besides calls and SMS (the mail service started before them)."""
         cfg = self.config
-        return ScriptExtras(email=self.mail if self.mail is not None and self.mail.configured else None,
+        # The mail service even without a relay: its submit answers 701, and [email] may be set over the API.
+        return ScriptExtras(email=self.mail,
                             files=ScriptFiles(roots={"content": cfg.content_dir, "recordings": cfg.recordings_dir}),
                             mailboxes=Mailboxes())
 
     def _apply_config(self, new: Config, section: Section) -> bool:
         """A config change made over the API, applied live where the section allows it (API extensions: their
-        URLs and lines); anything else waits for a restart (False)."""
-        if section.type != "ApiExtension":
+        URLs and lines; the dial plan; the mail relay); anything else waits for a restart (False)."""
+        if section.type == "ApiExtension":
+            self.config = dataclasses.replace(self.config, api_extensions=new.api_extensions)
+            self.routing.set_extensions(new.api_extensions)
+            for service in (self.sms, self.calls, self.mail):
+                if service is not None:
+                    service.set_extensions(new.api_extensions)
+            self._extension_list[:] = self._extensions()  # ListExtensions reads this list
+            self._replan()
+            return True
+        if section.type == "Route":
+            self.config = dataclasses.replace(self.config, routes=new.routes)
+            return self._replan()
+        if section.type == "Email" and self.mail is not None:
+            self.config = dataclasses.replace(self.config, email=new.email)
+            self.mail.reconfigure(new.email)
+            return True
+        return False
+
+    def _replan(self) -> bool:
+        """The call service routes by the running config's [[routes]] and API extensions; False when a rule
+        names a line or trunk that only exists after a restart (that rule refuses its calls until then)."""
+        plan = self.calls.dial_plan if self.calls is not None else None
+        if plan is None:
             return False
-        self.config = dataclasses.replace(self.config, api_extensions=new.api_extensions)
-        self.routing.set_extensions(new.api_extensions)
-        for service in (self.sms, self.calls, self.mail):
-            if service is not None:
-                service.set_extensions(new.api_extensions)
-        self._extension_list[:] = self._extensions()  # ListExtensions reads this list
-        return True
+        plan = plan.replaced(rules=self.config.routes, extensions=[e.id for e in self.config.api_extensions])
+        self.calls.set_dial_plan(plan)
+        return all(plan.reaches(r.to) and plan.reaches(r.source) for r in self.config.routes)
 
     def _error_url(self, api_extension: str) -> str:
         return self.routing.url(routes.ERROR, api_extension)

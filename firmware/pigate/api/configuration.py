@@ -1,9 +1,12 @@
-"""Configuration over the API: GetConfig, AddConfig, ModifyConfig, RemoveConfig for the list sections.
+"""Configuration over the API: GetConfig, AddConfig, ModifyConfig, RemoveConfig for the editable sections.
 
-Types (ListExtensionTypes' names, and SipPeer): ApiExtension (`[[api_extensions]]`, key `id`), GsmLine
-(`[[modems]]`, key `name`), SipAccount (`[[sip.accounts]]`, key `name`), SipPeer (`[[sip.peers]]`, key `name`). The other parameters are config keys with their values
-(`incoming_sms_url=http://...`, `lines=gsm1,gsm2`); a key that clashes with an API parameter (Username, Password,
-Type, Id) is written `Set.username`. Secrets (a SIM PIN, a SIP password) are masked in answers.
+Types (ListExtensionTypes' names, and SipPeer, Route, Email): ApiExtension (`[[api_extensions]]`, key `id`), GsmLine
+(`[[modems]]`, key `name`), SipAccount (`[[sip.accounts]]`, key `name`), SipPeer (`[[sip.peers]]`, key `name`),
+Route (`[[routes]]`, the dial plan: Id is the rule's position from 1; Position on AddConfig/ModifyConfig puts it
+there), Email (`[email]`, Id `email` or none: modified or reset by RemoveConfig, never added: 703). The other
+parameters are config keys with their values (`incoming_sms_url=http://...`, `lines=gsm1,gsm2`); a key that clashes
+with an API parameter (Username, Password, Type, Id, Position) is written `Set.username`. Secrets (a SIM PIN, a SIP
+or SMTP password) are masked in answers, and the mask sent back leaves the secret as it was.
 
 - GetConfig (Type, Id): `<Configs><Config>` with Type, Id, `<Settings><Setting>` Key and Value.
 - AddConfig (Type*, the key field or Id*, keys): 703 when the id exists. ModifyConfig (Type*, Id*, keys; Unset:
@@ -24,10 +27,11 @@ from typing import Any
 from pigate.api.auth import client_ip
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.responses import Element
-from pigate.configedit import SECTIONS, Change, ConfigEditor, Section, entry_fields, section
+from pigate.api.params import Params
+from pigate.configedit import LIST, SECTIONS, SINGLE, Change, ConfigEditor, Section, entry_fields, section
 from pigate.errors import ConfigNotFound, ForbiddenAddress, InvalidParameter
 
-_RESERVED = {"command", "type", "id", "username", "password", "unset"}
+_RESERVED = {"command", "type", "id", "username", "password", "unset", "position"}
 _PREFIX = "set."
 
 
@@ -41,9 +45,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _config(sec: Section, entry: Any) -> Element:
+def _config(sec: Section, entry_id: str, entry: Any) -> Element:
     settings = [("Setting", [("Key", k), ("Value", _text(v))]) for k, v in entry_fields(sec, entry)]
-    return ("Config", [("Type", sec.type), ("Id", getattr(entry, sec.key)), ("Settings", settings)])
+    return ("Config", [("Type", sec.type), ("Id", entry_id), ("Settings", settings)])
 
 
 class ConfigCommands:
@@ -86,7 +90,7 @@ class ConfigCommands:
         out: list[Element] = []
         for name in types:
             sec, entries = editor.get(name, p.get("Id"))
-            out += [_config(sec, e) for e in entries]
+            out += [_config(sec, i, e) for i, e in entries]
         return [("Configs", out)]
 
     def add_config(self, request: ApiRequest) -> list[Element]:
@@ -94,23 +98,32 @@ class ConfigCommands:
         p = request.params
         sec = section(p.require("Type"))
         values = self._values(request)
-        if p.get("Id") and sec.key not in values:
+        if sec.shape == LIST and p.get("Id") and sec.key not in values:
             values[sec.key] = p.get("Id")
-        return self._answer(editor.add(sec.type, values))
+        return self._answer(editor.add(sec.type, values, position=self._position(p)))
 
     def modify_config(self, request: ApiRequest) -> list[Element]:
         editor = self._edit(request, write=True)
         p = request.params
         unset = tuple(k.strip().lower() for k in p.get("Unset").split(",") if k.strip())
-        return self._answer(editor.modify(p.require("Type"), p.require("Id"), self._values(request), unset))
+        sec = section(p.require("Type"))
+        key = p.get("Id") if sec.shape == SINGLE else p.require("Id")
+        return self._answer(editor.modify(sec.type, key, self._values(request), unset, position=self._position(p)))
 
     def remove_config(self, request: ApiRequest) -> list[Element]:
         editor = self._edit(request, write=True)
         p = request.params
-        return self._answer(editor.remove(p.require("Type"), p.require("Id")))
+        sec = section(p.require("Type"))
+        return self._answer(editor.remove(sec.type, p.get("Id") if sec.shape == SINGLE else p.require("Id")))
+
+    @staticmethod
+    def _position(p: Params) -> int | None:
+        if not p.get("Position"):
+            return None
+        return p.int("Position", 0, low=1, high=100000)
 
     @staticmethod
     def _answer(change: Change) -> list[Element]:
-        out: list[Element] = [_config(change.section, change.entry)] if change.entry is not None else []
+        out: list[Element] = [_config(change.section, change.id, change.entry)] if change.entry is not None else []
         return out + [("Applied", "live" if change.live else "restart"),
                       ("RestartRequired", "false" if change.live else "true")]
