@@ -161,12 +161,13 @@ class App:
         return contact.name if contact is not None else ""
 
     def _script_extras(self) -> ScriptExtras:
-        """What scripts reach besides calls and SMS (the mail service started before them)."""
+        """What scripts reach besides calls and SMS (the mail service started before them; the SMS service's
+        durable webhook queue posts their AlarmNotifications)."""
         cfg = self.config
         # The mail service even without a relay: its submit answers 701, and [email] may be set over the API.
         return ScriptExtras(email=self.mail,
                             files=ScriptFiles(roots={"content": cfg.content_dir, "recordings": cfg.recordings_dir}),
-                            mailboxes=Mailboxes())
+                            mailboxes=Mailboxes(), notifications=self.sms)
 
     def _apply_config(self, new: Config, section: Section) -> bool:
         """A config change made over the API, applied live where the section allows it (API extensions: their
@@ -228,11 +229,11 @@ class App:
         self.mail = mail.from_config(config=self.config, db=self.db)
         self.mail.start()
         self._stoppers.append(self.mail.stop)
-        extras = self._script_extras()
         # Built in dependency order (SMS <- calls <- scripts answering SMS notifications), started SMS first;
         # stopped in reverse: scripts, then calls (hanging up live calls on the modems), then SMS.
         self.sms = sms_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
                                            poster=poster, answer_handler=lambda s: self.scripts.submit(s))
+        extras = self._script_extras()
         if self.config.sip.enabled:
             # Before the call service, stopped after it: calls admitted before the service starts get 503.
             self.sip = SipDriver.from_config(self.config.sip)
