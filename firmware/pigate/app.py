@@ -111,7 +111,8 @@ class App:
         ExtensionCommands(extensions=self._extension_list).register(self.commands)
         SmsCommands(service=self.sms).register(self.commands)
         CallCommands(service=self.calls, names=self._name_of).register(self.commands)
-        AddressBookCommands(book=self.addressbook).register(self.commands)
+        AddressBookCommands(book=self.addressbook,
+                            max_import_bytes=self.config.addressbook.max_import_bytes).register(self.commands)
         AlarmCommands(calls=self.calls).register(self.commands)
         MailCommands(service=self.mail).register(self.commands)
         MessageCommands(service=self.sms, extensions=self.config.api_extensions).register(self.commands)
@@ -296,9 +297,10 @@ class App:
             app=self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads + self.webui.stream_slots,
             send_bytes=1,  # write each chunk at once (a live event must not wait for the loop's next turn)
             # waitress refuses oversized headers itself; let requests a little over our limit through
-            # so the API can answer them with its own 300.
+            # so the API can answer them with its own 300 (an address-book upload may be bigger than a form).
             max_request_header_size=max(4 * cfg.max_request_bytes, 262144),
-            max_request_body_size=max(4 * cfg.max_request_bytes, 262144),
+            max_request_body_size=max(4 * cfg.max_request_bytes, 262144,
+                                      self.config.addressbook.max_import_bytes + 65536),
             channel_timeout=30, connection_limit=512, clear_untrusted_proxy_headers=True,
         )
 
