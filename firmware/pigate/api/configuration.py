@@ -27,7 +27,7 @@ from typing import Any
 from pigate.api.auth import client_ip
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.responses import Element
-from pigate.api.params import Params
+from pigate.api.params import Param, Spec
 from pigate.configedit import LIST, SECTIONS, SINGLE, Change, ConfigEditor, Section, entry_fields, section
 from pigate.errors import ConfigNotFound, ForbiddenAddress, InvalidParameter
 
@@ -50,16 +50,32 @@ def _config(sec: Section, entry_id: str, entry: Any) -> Element:
     return ("Config", [("Type", sec.type), ("Id", entry_id), ("Settings", settings)])
 
 
+_TYPES = ", ".join(f"{s.type} ({'.'.join(s.path)})" for s in SECTIONS)
+_KEYS = (" The entry's settings are further parameters named by their keys in the file (incoming_sms_url=..., "
+         "lines=gsm1,gsm2); a key named like an API parameter is written Set.KEY (Set.password=...).")
+_TYPE = Param("Type", required=True, doc=f"one of {_TYPES}")
+_POSITION = Param("Position", "int", low=1, high=100000, doc="Route only: the rule's place in the dial plan, from 1")
+GET_CONFIG = Spec((Param("Type", doc=f"one of {_TYPES}; all when absent"), Param("Id", doc="needs Type")),
+                  doc="The configured entries of one type, or of all; secrets masked.")
+ADD_CONFIG = Spec((_TYPE, Param("Id", doc="the entry's id (or its key field itself, e.g. name=gsm2); not for Route"),
+                   _POSITION), doc="Add an entry to the config file, checked like `pigate config check`." + _KEYS)
+MODIFY_CONFIG = Spec((_TYPE, Param("Id", doc="the entry (a Route's position; none for Email)"),
+                      Param("Unset", doc="keys back to their defaults, comma separated"), _POSITION),
+                     doc="Change keys of an entry, checked like `pigate config check`." + _KEYS)
+REMOVE_CONFIG = Spec((_TYPE, Param("Id", doc="the entry (a Route's position; none for Email: back to defaults)")),
+                     doc="Remove an entry from the config file.")
+
+
 class ConfigCommands:
     def __init__(self, *, editor: ConfigEditor | None, authenticated: bool) -> None:
         self._editor = editor
         self._authenticated = authenticated
 
     def register(self, table: CommandTable) -> None:
-        table.add("GetConfig", self.get_config)
-        table.add("AddConfig", self.add_config)
-        table.add("ModifyConfig", self.modify_config)
-        table.add("RemoveConfig", self.remove_config)
+        table.add("GetConfig", self.get_config, spec=GET_CONFIG)
+        table.add("AddConfig", self.add_config, spec=ADD_CONFIG)
+        table.add("ModifyConfig", self.modify_config, spec=MODIFY_CONFIG)
+        table.add("RemoveConfig", self.remove_config, spec=REMOVE_CONFIG)
 
     def _edit(self, request: ApiRequest, *, write: bool) -> ConfigEditor:
         if self._editor is None:  # started on built-in defaults: there is no file to edit
@@ -83,44 +99,40 @@ class ConfigCommands:
 
     def get_config(self, request: ApiRequest) -> list[Element]:
         editor = self._edit(request, write=False)
-        p = request.params
-        types = [p.get("Type")] if p.get("Type") else [s.type for s in SECTIONS]
-        if p.get("Id") and not p.get("Type"):
-            raise InvalidParameter("Type", p.command)
+        a = GET_CONFIG.bind(request.params)
+        if a["Id"] and not a["Type"]:
+            raise InvalidParameter("Type", request.params.command)
+        types = [a["Type"]] if a["Type"] else [s.type for s in SECTIONS]
         out: list[Element] = []
         for name in types:
-            sec, entries = editor.get(name, p.get("Id"))
+            sec, entries = editor.get(name, a["Id"])
             out += [_config(sec, i, e) for i, e in entries]
         return [("Configs", out)]
 
     def add_config(self, request: ApiRequest) -> list[Element]:
         editor = self._edit(request, write=True)
-        p = request.params
-        sec = section(p.require("Type"))
+        a = ADD_CONFIG.bind(request.params)
+        sec = section(a["Type"])
         values = self._values(request)
-        if sec.shape == LIST and p.get("Id") and sec.key not in values:
-            values[sec.key] = p.get("Id")
-        return self._answer(editor.add(sec.type, values, position=self._position(p)))
+        if sec.shape == LIST and a["Id"] and sec.key not in values:
+            values[sec.key] = a["Id"]
+        return self._answer(editor.add(sec.type, values, position=a["Position"]))
 
     def modify_config(self, request: ApiRequest) -> list[Element]:
         editor = self._edit(request, write=True)
         p = request.params
-        unset = tuple(k.strip().lower() for k in p.get("Unset").split(",") if k.strip())
-        sec = section(p.require("Type"))
-        key = p.get("Id") if sec.shape == SINGLE else p.require("Id")
-        return self._answer(editor.modify(sec.type, key, self._values(request), unset, position=self._position(p)))
+        a = MODIFY_CONFIG.bind(p)
+        sec = section(a["Type"])
+        key = a["Id"] if sec.shape == SINGLE else p.require("Id")
+        unset = tuple(k.strip().lower() for k in a["Unset"].split(",") if k.strip())
+        return self._answer(editor.modify(sec.type, key, self._values(request), unset, position=a["Position"]))
 
     def remove_config(self, request: ApiRequest) -> list[Element]:
         editor = self._edit(request, write=True)
         p = request.params
-        sec = section(p.require("Type"))
-        return self._answer(editor.remove(sec.type, p.get("Id") if sec.shape == SINGLE else p.require("Id")))
-
-    @staticmethod
-    def _position(p: Params) -> int | None:
-        if not p.get("Position"):
-            return None
-        return p.int("Position", 0, low=1, high=100000)
+        a = REMOVE_CONFIG.bind(p)
+        sec = section(a["Type"])
+        return self._answer(editor.remove(sec.type, a["Id"] if sec.shape == SINGLE else p.require("Id")))
 
     @staticmethod
     def _answer(change: Change) -> list[Element]:
