@@ -88,6 +88,7 @@ def test_routes_round_trip_and_the_next_call_follows_them(daemon_factory, app):
     assert "routes" not in tomllib.loads(d.config_path.read_text()) or \
         tomllib.loads(d.config_path.read_text())["routes"] == []
     assert d.call("RemoveConfig", Type="Route", Id="1").code == 701
+    assert d.call("AddConfig", Type="Route", Id="1", to="gsm").code == 302        # a new rule's place: Position
 
 
 @pytest.mark.parametrize("params, named", [

@@ -28,7 +28,7 @@ from pigate.api.auth import client_ip
 from pigate.api.ozeki import ApiRequest, CommandTable
 from pigate.api.responses import Element
 from pigate.api.params import Param, Spec
-from pigate.configedit import LIST, SECTIONS, SINGLE, Change, ConfigEditor, Section, entry_fields, section
+from pigate.configedit import LIST, ORDERED, SECTIONS, SINGLE, Change, ConfigEditor, Section, entry_fields, section
 from pigate.errors import ConfigNotFound, ForbiddenAddress, InvalidParameter
 
 _RESERVED = {"command", "type", "id", "username", "password", "unset", "position"}
@@ -116,6 +116,8 @@ class ConfigCommands:
         values = self._values(request)
         if sec.shape == LIST and a["Id"] and sec.key not in values:
             values[sec.key] = a["Id"]
+        elif sec.shape == ORDERED and a["Id"]:  # a new rule's place is Position; an Id here would be ignored
+            raise InvalidParameter("Id", request.params.command, detail="a new route's place is given by Position")
         return self._answer(editor.add(sec.type, values, position=a["Position"]))
 
     def modify_config(self, request: ApiRequest) -> list[Element]:
