@@ -131,6 +131,12 @@ class Daemon:
     def call(self, command: str | None = None, **params: str) -> Answer:
         return api_call(self.base, command, **params)
 
+    def cpu(self) -> float:
+        """The daemon's user + system CPU seconds so far (its own rusage, read from /proc)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def log(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")

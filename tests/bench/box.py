@@ -4,7 +4,6 @@ its CPU time, the PCM pump's lateness per call from its log, handsets' timings."
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -79,10 +78,8 @@ class Box:
             time.sleep(0.05)
 
     def cpu(self) -> float:
-        """The daemon's user + system CPU seconds so far (its own rusage, read from /proc)."""
-        with open(f"/proc/{self.daemon.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """The daemon's user + system CPU seconds so far."""
+        return self.daemon.cpu()
 
     def call(self, handset: str, ozml: str) -> str:
         a = self.api("Call", Dialed=handset, ApiExtension="9999", ResponseOzML=ozml)
