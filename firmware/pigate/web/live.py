@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # Bus topic prefix -> sections it may change.
 TOPICS = {"modem.state": ("lines", "leds"), "modem.signal": ("lines",), "modem.registration": ("lines",),
           "modem.recovery": ("lines",), "modem.call": ("calls", "history"), "modem.sms": ("outbox", "inbox"),
-          "call": ("calls",)}
+          "call": ("calls",), "sip.trunk": ("sip", "leds")}
 
 
 class StreamsFull(Exception):
