@@ -136,7 +136,8 @@ class App:
         self.webui.build(db=self.db, bus=self.bus, sms=self.sms, calls=self.calls, leds=self.leds,
                          modems=self.lines.modems,
                          network=self.lines.network if self.config.simulator.control else None,
-                         sip_trunks=self._sip_trunks, commands=self.commands, ozeki=api, users=self.users, addresses=addresses)
+                         sip_trunks=self._sip_trunks, commands=self.commands, ozeki=api, users=self.users,
+                         addresses=addresses)
         self.webui.install(self.web)
         if self.lines.network is not None and self.config.simulator.control:
             from pigate.sim.control import make_app as make_sim_control

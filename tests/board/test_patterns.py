@@ -1,4 +1,5 @@
-"""The LED patterns as pure functions: what the network LED shows for a set of line and SIP account states, and\nblink timing."""
+"""The LED patterns as pure functions: what the network LED shows for a set of line and SIP account states,
+and blink timing."""
 
 from __future__ import annotations
 

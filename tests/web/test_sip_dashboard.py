@@ -44,8 +44,9 @@ def _status_screen(d) -> str:
     """`pigate status` on the box (over the daemon's control socket)."""
     env = pigate_env()
     env.pop("PIGATE_URL", None)
-    res = subprocess.run([sys.executable, "-m", "pigate", "status", "--socket", str(d.workdir / "data" / "control.sock")],
-                         env=env, capture_output=True, text=True, timeout=30)
+    sock = d.workdir / "data" / "control.sock"
+    res = subprocess.run([sys.executable, "-m", "pigate", "status", "--socket", str(sock)], env=env,
+                         capture_output=True, text=True, timeout=30)
     assert res.returncode == 0, res.stderr
     return res.stdout
 
