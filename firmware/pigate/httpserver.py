@@ -28,7 +28,8 @@ class _Channel(HTTPChannel):
     every open connection whether it is readable or writable - so each open dashboard stream made every
     request dearer (20 streams: SendSms 25-50% slower). While a worker holds the lock, the connection is not
     writable for the loop; what the worker could not send (the socket was full) the loop sends once the lock
-    is free: the worker pulls the loop's trigger after letting go of it.
+    is free: the worker pulls the loop's trigger after letting go of it. (It reads waitress's channel state,
+    hence `waitress<4` in setup.cfg; tests/foundation/test_httpserver.py checks what it relies on.)
     """
 
     def writable(self) -> bool:
