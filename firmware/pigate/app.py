@@ -42,7 +42,7 @@ from pigate.ozml.mailbox import Mailboxes
 from pigate.ozml.services import ScriptExtras
 from pigate.routing import Routing
 from pigate.sdnotify import SystemdNotifier
-from pigate.sip import SipDriver
+from pigate.sip import Account, SipDriver, TrunkChanged, account_state, trunks as sip_trunks
 from pigate.sms import DetachedScripts
 from pigate.store import Database
 from pigate.store.addressbook import AddressBookStore
@@ -103,6 +103,16 @@ class App:
     def _sip_connected(self, name: str) -> Callable[[], bool]:
         return lambda: self.sip is not None and self.sip.connected(name)
 
+    def _sip_trunks(self) -> list[dict]:
+        """Every configured SIP account and peer with its state: what the dashboard, /v1/status, `pigate status`
+        and /metrics show (one rule: pigate.sip.trunks)."""
+        return sip_trunks(self.config.sip, self.sip)
+
+    def _sip_account_changed(self, account: Account) -> None:
+        """On the SIP event thread: tell the bus (the LEDs and the dashboard's live stream follow it)."""
+        state, error = account_state(account)
+        self.bus.publish(TrunkChanged(name=account.name, state=state, last_error=error))
+
     def _build_http(self) -> None:
         """The API's commands and routes, over the services start() has made."""
         cfg = self.config.http
@@ -127,8 +137,8 @@ class App:
         self.webui.build(db=self.db, bus=self.bus, sms=self.sms, calls=self.calls, leds=self.leds,
                          modems=self.lines.modems,
                          network=self.lines.network if self.config.simulator.control else None,
-                         sip_connected=lambda name: self.sip is not None and self.sip.connected(name),
-                         commands=self.commands, ozeki=api, users=self.users, addresses=addresses)
+                         sip_trunks=self._sip_trunks, commands=self.commands, ozeki=api, users=self.users,
+                         addresses=addresses)
         self.webui.install(self.web)
         if self.lines.network is not None and self.config.simulator.control:
             from pigate.sim.control import make_app as make_sim_control
@@ -237,9 +247,11 @@ class App:
         extras = self._script_extras()
         if self.config.sip.enabled:
             # Before the call service, stopped after it: calls admitted before the service starts get 503.
-            self.sip = SipDriver.from_config(self.config.sip)
+            self.sip = SipDriver.from_config(self.config.sip, on_account_change=self._sip_account_changed)
             self.sip.start()
             self._stoppers.append(self.sip.stop)
+            for account in self.sip.accounts.values():  # registering: the LEDs know the trunk before its answer
+                self._sip_account_changed(account)
         self.calls = call_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
                                               poster=poster, sms=self.sms,
                                               public_url=lambda: self.config.http.public_url or self.url,
@@ -277,9 +289,7 @@ class App:
         def status(req: dict) -> dict:
             return upkeep_status.collect(lines=self.sms.line_status, waiting=self.sms.waiting,
                                          active_calls=self.calls.active_calls,
-                                         sip_accounts=self.config.sip.accounts if self.sip is not None else [],
-                                         sip_registered=lambda name: self.sip is not None and self.sip.connected(name),
-                                         data_dir=self.config.data_dir, started=started)
+                                         sip_trunks=self._sip_trunks, data_dir=self.config.data_dir, started=started)
 
         server = ControlServer(path=path, handlers={"at": at, "status": status})
         try:
