@@ -37,6 +37,9 @@ class LiveCall:
     url: str = ""
     response_ozml: str | None = None
     ring_time: float = 120.0
+    bridged: bool = False                # its audio is joined to another call (bridge.hold_together)
+    handoff: "LiveCall | None" = None    # transferred: the answered call its session bridges it to next
+    ring_timer: "threading.Timer | None" = None  # an incoming call's answer_time
 
 
 class CallRegistry:

@@ -107,6 +107,8 @@ class SipLeg(GsmLeg):
     """One SIP call's telephony; `frames(name)` makes the FramePort its audio runs over (the driver's).
     An outgoing leg exists before its INVITE: the trunk sets `sip_call` when it dials."""
 
+    transfers_answered = True  # an answered SIP call is handed on by REFER (a GSM one is bridged by the service)
+
     def __init__(self, *, call_id: str, sip_call: SipCall | None, caller: str, callee: str, api_extension: str,
                  inbound: bool, frames: Callable[[str], FramePort], media: LegMedia, host: str = "") -> None:
         self.sip_call = sip_call
