@@ -1,7 +1,8 @@
 """A second pjsua2 process for the SIP tests (one pjsua2 Endpoint per process), driven over stdin/stdout.
 
-It runs pigate's SipDriver with the gateway under test as its peer `gw`, answers calls when told to, sends a
-tone from a frame port and reports the strongest of a few test frequencies in what it receives.
+It runs pigate's SipDriver with the gateway under test as its peer `gw`, answers calls (or rejects them with 486,
+or lets them ring: --answer), sends a tone from a frame port and reports the strongest of a few test frequencies
+in what it receives.
 Commands, one JSON object per line on stdin: {"cmd": "dial", "target": "123"}, {"cmd": "dtmf", "digits": "12",
 "method": "info"}, {"cmd": "hold"}, {"cmd": "unhold"}, {"cmd": "hangup"}, {"cmd": "tone"} (report the received
 tone), {"cmd": "level", "ms": 500} (the RMS of the last ms received), {"cmd": "quit"}.
@@ -73,7 +74,8 @@ class Peer:
         self.call = call
         call.listen(self.event)
         call.ringing()
-        call.answer()
+        if self.answer == "answer":
+            call.answer()  # "ring": it rings until the caller gives up
 
     def pump(self) -> None:
         """Feeds the tone and collects received audio, paced at 20 ms."""
@@ -142,7 +144,7 @@ def main() -> None:
     ap.add_argument("--listen", default="127.0.0.1")
     ap.add_argument("--gateway-port", type=int, required=True)
     ap.add_argument("--tone", type=int, default=0)
-    ap.add_argument("--answer", choices=("answer", "reject"), default="answer")
+    ap.add_argument("--answer", choices=("answer", "reject", "ring"), default="answer")
     Peer(ap.parse_args()).run()
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from pigate.errors import CallConnectFailed, PigateError
 from pigate.modem.pcm import FRAME_BYTES, SILENCE
+from pigate.ozml.leg import KeyBuffer
 
 from .model import refusal_reason
 
@@ -103,6 +104,28 @@ class Dialer(Protocol):
 
     def refuse(self, live: "LiveCall", reason: str) -> None:
         """Refuse a ringing call with the END_* `reason` (a SIP caller hears its status)."""
+
+
+def hand_over(a: "LiveCall", b: "LiveCall | None" = None) -> None:
+    """`a` is transferred: its script ends (the verb in progress at once: its keypad closes) and its session
+    then bridges it to `b` (continue_bridged). Given `b` (an AttendedTransfer), `a` goes to `b`'s bridge instead
+    of a new leg; with b None, `a.handoff` must be set."""
+    if b is not None:
+        a.handoff = b
+        b.leg.handed_over = True
+        b.leg.keypad.close()
+    a.leg.handed_over = True
+    a.leg.keypad.close()
+
+
+def continue_bridged(a: "LiveCall", b: "LiveCall", *, settle: float = 5.0) -> None:
+    """After `a`'s script ended on a transfer: wait (up to `settle` s) for `b`'s script to end too, give both a
+    fresh keypad for the keys the bridge passes on, and hold them together."""
+    b.script_over.wait(settle)
+    for live in (a, b):
+        if live.leg.keypad.closed and live.record.live:
+            live.leg.trunk_leg.keypad = KeyBuffer()
+    hold_together(a, b)
 
 
 def hold_together(a: "LiveCall", b: "LiveCall") -> None:

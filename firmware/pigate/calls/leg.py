@@ -144,14 +144,19 @@ class ServiceLeg:
             return self._observer.leg_transfer(self, target)
         if not self.trunk_leg.blind_transfer(target, transferor_party=transferor_party):
             return False
-        self._observer.leg_ended(self.call, TRANSFERRED, TRANSFER_COMPLETED, local=True)
+        self.handed_on()
         return True
+
+    def handed_on(self) -> None:
+        """The far end was handed on by the trunk itself (REFER, deflection): the call ends Transferred."""
+        if self.call.live:
+            self._observer.leg_ended(self.call, TRANSFERRED, TRANSFER_COMPLETED, local=True)
 
     def forward(self, destination: str) -> None:
         if self.state != RINGING:
             raise InappropriateCommand("Forward")
         self.trunk_leg.forward(destination)
-        self._observer.leg_ended(self.call, TRANSFERRED, TRANSFER_COMPLETED, local=True)
+        self.handed_on()
 
     def send_dtmf(self, keys: str) -> None:
         self.trunk_leg.send_dtmf(keys)

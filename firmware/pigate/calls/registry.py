@@ -40,6 +40,12 @@ class LiveCall:
     bridged: bool = False                # its audio is joined to another call (bridge.hold_together)
     handoff: "LiveCall | None" = None    # transferred: the answered call its session bridges it to next
     ring_timer: "threading.Timer | None" = None  # an incoming call's answer_time
+    script_over: threading.Event = field(default_factory=lambda: _set(threading.Event()))  # no script running
+
+
+def _set(event: threading.Event) -> threading.Event:
+    event.set()
+    return event
 
 
 class CallRegistry:

@@ -52,6 +52,7 @@ from .recording import RecordingShelf
 from .registry import CallRegistry, LiveCall
 from .routing import API, GSM, REFUSE, SIP, DialPlan
 from .targets import Target, resolve
+from .setup import Setups
 from .transfer import Transfers
 from .scripts import CallScriptServices, SmsSubmitter
 from .trunks.contract import Answered, CallEvent, Digit, Ended, Incoming, Ringing, Trunk, TrunkLine
@@ -91,6 +92,7 @@ class CallService:
                                          library=media.library)
         self.scripts = CallScriptServices(calls=self, sms=sms)
         self.transfers = Transfers(dialer=self)
+        self.setups = Setups(dialer=self, registry=self._registry)
         self._sessions: set[threading.Thread] = set()
         self._stopping = False
 
@@ -263,9 +265,9 @@ class CallService:
         if bridged:
             assert route is not None and self._plan is not None
             far = Target(tuple(self._plan.lines_for(route)), route.number)
-            self._start_session(live, lambda inbound: bridge.put_through(self, inbound, far))
+            self.start_session(live, lambda inbound: bridge.put_through(self, inbound, far))
         else:
-            self._start_session(live, self._incoming_session)
+            self.start_session(live, self._incoming_session)
 
     def _ring_timer(self, live: LiveCall) -> threading.Timer:
         """An incoming call still ringing after `answer_time` (its app or route did not answer) is refused."""
@@ -282,9 +284,10 @@ class CallService:
         return timer
 
     # ---- sessions (one thread per live call) ---------------------------------------------------
-    def _start_session(self, live: LiveCall, body: Callable[[LiveCall], None]) -> None:
+    def start_session(self, live: LiveCall, body: Callable[[LiveCall], None]) -> None:
         thread = threading.Thread(target=self._session, args=(live, body), name=f"call-{live.record.id}",
                                   daemon=True)
+        live.script_over.clear()
         with self._registry.lock:
             self._sessions.add(thread)
         thread.start()
@@ -293,13 +296,16 @@ class CallService:
         failed = True
         try:
             body(live)
+            live.script_over.set()
             if live.handoff is not None:  # transferred: its script is over, the call goes on bridged
-                bridge.hold_together(live, live.handoff)
+                bridge.continue_bridged(live, live.handoff)
             failed = False
         except Exception:  # a bug must not leave the call up or kill the daemon
             log.exception("call %s: session failed", live.record.id)
         finally:
-            if live.record.live:
+            # A call handed over to another call's bridge (AttendedTransfer) stays up for that session.
+            live.script_over.set()
+            if live.record.live and not (live.leg.handed_over and live.handoff is None and not failed):
                 live.leg.fail() if failed else live.leg.hangup()
             with self._registry.lock:
                 self._sessions.discard(threading.current_thread())
@@ -423,8 +429,16 @@ class CallService:
         live.url, live.response_ozml = url or "", response_ozml
         log.info("call %s: %s dials %s on line %s", live.record.id, api_extension, live.record.destination,
                  live.record.line)
-        self._start_session(live, self._outbound_session)
+        self.start_session(live, self._outbound_session)
         return live.record.id
+
+    def call_setup(self, caller: str, callee: str, *, api_extension: str = "", error_url: str | None = None) -> str:
+        """CallSetup (calls/setup.py) for `api_extension` (default: the one a line without its own would use)."""
+        ext = api_extension or self._routing.extension_for_line("")
+        return self.setups.call_setup(caller, callee, api_extension=ext, error_url=error_url)
+
+    def attended_transfer(self, transferred_call_id: str, target_call_id: str) -> None:
+        self.setups.attended_transfer(transferred_call_id, target_call_id)
 
     def free_line_of(self, names: Sequence[str]) -> tuple[Trunk, TrunkLine] | None:
         """The first of `names` that is ready and has room for a call (hold the registry lock)."""

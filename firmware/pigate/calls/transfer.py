@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pigate.errors import ApiError
 
-from .bridge import Dialer
+from .bridge import Dialer, hand_over
 from .model import INBOUND
 
 if TYPE_CHECKING:
@@ -64,6 +64,6 @@ class Transfers:
             out.leg.hangup()
             return False
         live.handoff = out
-        live.leg.handed_over = True
+        hand_over(live)
         log.info("call %s: transferred to %s (call %s)", rec.id, target, out.record.id)
         return True
