@@ -13,6 +13,7 @@ import urllib.request
 
 import pytest
 
+from pigate.alarm import encode_block
 from pigate.api.auth import hash_password
 from tests.ozml.loopback_app import Answer, LoopbackApp
 from tests.sip.conftest import free_sip_port
@@ -312,3 +313,86 @@ def test_attended_transfer_joins_a_gsm_call_and_a_sip_call(daemon_factory, peer_
         row = _wait(lambda: _history(d, call_id) or None, 10, "the call in the history", d.log)
         assert row["CallState"] == "Transferred", row
     assert "Traceback" not in d.log()
+
+
+def _block(zone: str) -> str:
+    return encode_block("12B4", "130", zone=zone)  # 1 130: burglary in `zone`
+
+
+def test_alarm_calls_over_sip_both_ways(daemon_factory, peer_factory, app):
+    """Contact ID over SIP: the box's SendAlarmNotification reaches a SIP central station (the pjsua2 peer as
+    receiver: handshake and kissoff are audio, the block RFC 2833 digits), and a SIP alarm panel's call to the
+    box's ReceiveAlarmNotification script is decoded and acknowledged."""
+    sip_port = free_sip_port()
+    station = peer_factory(gateway_port=sip_port, alarm="receiver")
+    panel = peer_factory(gateway_port=sip_port)
+    d = daemon_factory(f"""
+[notifications]
+incoming_call_url = "{app.url('/call')}"
+
+[sip]
+enabled = true
+listen = "127.0.0.1"
+port = {sip_port}
+
+[[sip.peers]]
+name = "station"
+address = "127.0.0.1:{station.port}"
+
+[[sip.peers]]
+name = "panel"
+address = "127.0.0.1:{panel.port}"
+""")
+    sent = d.call("SendAlarmNotification", Dialed="sip:600@station", ApiExtension="9999", Account="12B4",
+                  EventCode="130", Zone="015", FinishedUrl=app.url("/sent"))
+    assert sent.code == 200, sent.raw
+    got = station.expect("AlarmBlock", timeout=20)
+    assert (got["block"], got["ok"]) == (_block("015"), True), got
+    report = _wait(lambda: _posts(app, "/sent"), 15, "AlarmNotificationSent", d.log)[0]
+    assert (report["CallId"], report["Acknowledged"], report["Attempts"]) == (sent.find("CallId"), "true", "1"), report
+
+    app.routes["/call"] = Answer(f"<Response><ReceiveAlarmNotification Url='{app.url('/alarm')}' "
+                                 "Timeout='5'/></Response>".encode())
+    blocks = [_block("021"), _block("022")]
+    panel.send("panel", target="100", blocks=blocks)
+    result = panel.expect("PanelReport", timeout=40)
+    assert result["handshake"] and result["acknowledged"] == blocks, result
+    posted = _wait(lambda: (lambda p: p if len(p) == 2 else None)(_posts(app, "/alarm")), 10, "both events", d.log)
+    assert [(p["Account"], p["EventCode"], p["Zone"]) for p in posted] == [("12B4", "130", "021"),
+                                                                           ("12B4", "130", "022")]
+    assert "Traceback" not in d.log()
+
+
+def test_a_route_from_one_sip_trunk_to_another_bridges_them(daemon_factory, peer_factory, app):
+    sip_port = free_sip_port()
+    a = peer_factory(gateway_port=sip_port, tone=1000)
+    b = peer_factory(gateway_port=sip_port, tone=600)
+    d = daemon_factory(f"""
+[sip]
+enabled = true
+listen = "127.0.0.1"
+port = {sip_port}
+
+[[sip.peers]]
+name = "a"
+address = "127.0.0.1:{a.port}"
+
+[[sip.peers]]
+name = "b"
+address = "127.0.0.1:{b.port}"
+
+[[routes]]
+source = "a"
+match = "5[0-9]{{2}}"
+to = "b"
+""")
+    a.send("dial", target="512", caller_id="+15550003333")
+    incoming = b.expect("Incoming", timeout=10)
+    assert (incoming["called"], incoming["caller"]) == ("512", "+15550003333"), incoming
+    a.expect("Answered", timeout=10)
+    _wait(lambda: _lab_hears(a, 600), 8, "b's tone at a", d.log)
+    _wait(lambda: _lab_hears(b, 1000), 5, "a's tone at b", d.log)
+    b.command("hangup")
+    assert a.expect("Ended", timeout=10)["code"] == 200
+    a.send("dial", target="600")  # no rule for it: refused
+    assert a.expect("Ended", timeout=10)["code"] == 486

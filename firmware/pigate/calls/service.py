@@ -165,6 +165,9 @@ class CallService:
 
     # ---- what legs report (CallObserver) -------------------------------------------------------
     def leg_changed(self, call: CallRecord, state: str) -> None:
+        live = self._registry.get(call.id)
+        if live is not None and live.ring_timer is not None and state == IN_CALL:
+            live.ring_timer.cancel()  # answered: answer_time no longer applies
         snap = self._registry.change(call, state)
         if snap is not None:
             self._notify.call_changed(snap)

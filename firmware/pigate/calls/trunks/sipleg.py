@@ -6,7 +6,9 @@ on both trunks. What differs is call control:
 - Hold and Unhold are SIP re-INVITEs (sendonly / sendrecv).
 - BlindTransfer sends a REFER to a SIP URI (a bare number is sent to the call's own trunk host); Forward of a
   ringing incoming call answers 302 is not offered by the driver, so it is refused as on an answered GSM call.
-- SendDTMF sends RFC 2833 events.
+- SendDTMF sends RFC 2833 events and returns once they are sent (as AT+VTS does).
+- play_pcm and hear (raw 8 kHz audio in and out, for the Contact ID receiver and sender, and Request) are the
+  GSM leg's, over the frame port.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from ..media import LegMedia
 from .gsmleg import GsmLeg
 
 log = logging.getLogger(__name__)
+
+# How long pjsua takes to send one RFC 2833 digit: 160 ms of events, then its end packets and the next start.
+DTMF_DIGIT_SECONDS = 0.2
 
 # The SIP status an incoming call is refused with when the call it was routed to failed (calls.model END_*).
 REFUSAL_CODES = {"busy": 486, "no-answer": 480, "rejected": 603, "failed": 503, "line-down": 503}
@@ -93,7 +98,10 @@ class _SipControl:
         raise ModemError("SIP calls are not deflected")
 
     def send_dtmf(self, keys: str) -> None:
+        """RFC 2833 events; returns once they are out (pjsua queues them), as AT+VTS does on GSM, so what a
+        script or the alarm sender does next (wait for a kissoff, speak) follows the digits."""
         self._do(lambda: self.call.send_dtmf(keys))
+        self._leg.keypad.sleep(len(keys) * DTMF_DIGIT_SECONDS)
 
     def start_audio(self) -> None:
         pass  # SIP media flows once the call is confirmed
