@@ -156,7 +156,7 @@ to = "reject"
     assert "Traceback" not in d.log()
 
 
-def test_ozml_call_reaches_a_sip_peer(daemon_factory, peer_factory, app):
+def test_ozml_call_and_request_reach_a_sip_peer(daemon_factory, peer_factory, app):
     d, peer = _box(daemon_factory, peer_factory, app)
     inner = html.escape(SPEAK, quote=True)
     # The handset's call to the box: its script places a second call, to the SIP peer, that speaks.
@@ -168,7 +168,23 @@ def test_ozml_call_reaches_a_sip_peer(daemon_factory, peer_factory, app):
     peer.expect("Answered", timeout=10)
     _wait(lambda: _level(peer, 300) > 300, 8, "the second call's speech at the SIP peer", d.log)
     peer.command("hangup")
+    peer.expect("Ended", timeout=10)
     _sim(d, f"/handsets/{urllib.parse.quote(BOB)}/call/hangup", {})
+    _wait(lambda: d.call("ListActiveCalls", **AUTH).find("ActiveCalls/Call") is None, 10, "both calls over", d.log)
+
+    # OzML Request to a SIP target: OnAnswered speaks to the callee, OnCompleted runs in the requesting script.
+    app.routes["/call"] = Answer(b'<Response><Request DialedAddress="sip:700@lab" RingTime="20">'
+                                 b'<OnAnswered><Speak>The gate is open, the gate is open.</Speak></OnAnswered>'
+                                 b'<OnError><SendSms Recipient="+15550009999">request failed</SendSms></OnError>'
+                                 b'<OnCompleted><SendSms Recipient="+15550009999">request done</SendSms></OnCompleted>'
+                                 b'</Request></Response>')
+    _sim(d, f"/handsets/{urllib.parse.quote(BOB)}/call", {"to": LINE_NUMBER})
+    assert peer.expect("Incoming", timeout=15)["called"] == "700"
+    peer.expect("Answered", timeout=10)
+    _wait(lambda: _level(peer, 300) > 300, 8, "OnAnswered's speech at the SIP callee", d.log)
+    assert peer.expect("Ended", timeout=15)["code"] == 200  # the box hangs up once OnAnswered is over
+    _wait(lambda: "request done" in str(_sim(d, "/submissions")), 15, "OnCompleted's SMS", d.log)
+    assert "request failed" not in str(_sim(d, "/submissions"))
 
 
 def test_blind_transfer_of_an_answered_gsm_call_bridges_it_to_the_sip_target(daemon_factory, peer_factory, app):

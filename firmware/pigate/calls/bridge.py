@@ -145,8 +145,10 @@ def put_through(dialer: Dialer, inbound: "LiveCall", target: "Target") -> None:
     keeps ringing); once it answers, answer the caller and hold the two together. A far end that fails, or no
     free line, refuses the caller with the reason; a caller who gives up stops the far end ringing."""
     rec = inbound.record
+    inbound.bridged = True  # no transfer takes it while it waits for its far end
     try:
         out = dialer.place(target, api_extension=rec.api_extension, source=rec.source, caller_id=rec.caller_id)
+        out.bridged = True
     except CallConnectFailed as exc:
         log.info("call %s: routed to %s on %s: %s", rec.id, target.number, "/".join(target.lines) or "-", exc)
         dialer.refuse(inbound, refusal_reason(str(exc.args_[1])))

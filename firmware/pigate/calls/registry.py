@@ -37,7 +37,7 @@ class LiveCall:
     url: str = ""
     response_ozml: str | None = None
     ring_time: float = 120.0
-    bridged: bool = False                # its audio is joined to another call (bridge.hold_together)
+    bridged: bool = False                # joined (or about to be) to another call by a bridge session
     handoff: "LiveCall | None" = None    # transferred: the answered call its session bridges it to next
     ring_timer: "threading.Timer | None" = None  # an incoming call's answer_time
     script_over: threading.Event = field(default_factory=lambda: _set(threading.Event()))  # no script running

@@ -50,6 +50,7 @@ class Setups:
         first = self._dialer.place(first_at, api_extension=api_extension, source=api_extension,
                                    caller_id=api_extension, dialed=caller.strip(), reported=False,
                                    error_url=error_url or "")
+        first.bridged = True  # its session joins it to Callee: no transfer takes it meanwhile
 
         def session(live: "LiveCall") -> None:
             if not self._dialer.await_answer(live):
@@ -62,6 +63,7 @@ class Setups:
             except CallConnectFailed as exc:
                 log.info("call %s: CallSetup to %s failed: %s", live.record.id, callee, exc)
                 return
+            second.bridged = True
             if not self._dialer.await_answer(second, unless=lambda: not live.record.live):
                 return
             second.leg.connected()
