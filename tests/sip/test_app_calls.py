@@ -37,8 +37,8 @@ def _handset_call(d, number: str = BOB) -> dict:
     return calls[-1] if calls else {}
 
 
-def _strongest(d, number: str = BOB) -> str:
-    heard = _sim(d, f"/handsets/{urllib.parse.quote(number)}/heard?hz=400,600,1000,1400")
+def _strongest(d, number: str = BOB, hz: str = "400,600,1000,1400") -> str:
+    heard = _sim(d, f"/handsets/{urllib.parse.quote(number)}/heard?hz={hz}")
     return max(heard["power"], key=heard["power"].get)
 
 
@@ -50,13 +50,15 @@ def app():
 
 
 def _box(daemon_factory, peer_factory, app, extra: str = "", *, answer: str = "answer", tone: int = 1000,
-         peers: int = 1):
+         more: tuple[str, ...] = ()):
+    """The box with SIP peer `lab` (a pjsua2 process sending `tone`), and one more peer per name in `more`
+    ("busy" rejects with 486, "ringer" rings and never answers)."""
     sip_port = free_sip_port()
     lab = [peer_factory(gateway_port=sip_port, tone=tone, answer=answer)]
-    for _ in range(peers - 1):
-        lab.append(peer_factory(gateway_port=sip_port, answer="reject"))
+    for name in more:
+        lab.append(peer_factory(gateway_port=sip_port, answer={"busy": "reject", "ringer": "ring"}[name]))
     trunks = "".join(f'\n[[sip.peers]]\nname = "{name}"\naddress = "127.0.0.1:{p.port}"\n'
-                     for name, p in zip(("lab", "busy"), lab))
+                     for name, p in zip(("lab", *more), lab))
     d = daemon_factory(f"""
 [[http.users]]
 name = "ops"
@@ -188,16 +190,24 @@ def test_ozml_call_and_request_reach_a_sip_peer(daemon_factory, peer_factory, ap
 
 
 def test_blind_transfer_of_an_answered_gsm_call_bridges_it_to_the_sip_target(daemon_factory, peer_factory, app):
-    d, lab, busy = _box(daemon_factory, peer_factory, app, peers=2)
+    d, lab, busy, ringer = _box(daemon_factory, peer_factory, app, "[calls]\nring_time = 5\n",
+                                more=("busy", "ringer"))
     caller = "+15551230009"
-    # First to a target that is busy: the transfer fails and the script goes on (an SMS tells); then to the lab.
+    # First to a target that is busy, then to one that does not answer within ring_time (the caller hears
+    # ringing meanwhile): each transfer fails and the script goes on (SMS tell); then to the lab.
     app.routes["/call"] = Answer(b'<Response><Speak>One moment.</Speak>'
                                  b'<BlindTransfer Target="sip:401@busy"/>'
-                                 b'<SendSms Recipient="+15550009999">transfer failed</SendSms>'
+                                 b'<SendSms Recipient="+15550009999">transfer failed: busy</SendSms>'
+                                 b'<BlindTransfer Target="sip:402@ringer"/>'
+                                 b'<SendSms Recipient="+15550009999">transfer failed: no answer</SendSms>'
                                  b'<BlindTransfer Target="sip:400@lab"/>'
                                  b'<SendSms Recipient="+15550009999">should not run</SendSms></Response>')
     _sim(d, f"/handsets/{urllib.parse.quote(caller)}/call", {"to": LINE_NUMBER})
     assert busy.expect("Incoming", timeout=15)["called"] == "401"
+    assert ringer.expect("Incoming", timeout=15)["called"] == "402"
+    _wait(lambda: _strongest(d, caller, "425,600,1000,1400") == "425", 4, "ringback at the transferred handset",
+          d.log)
+    assert ringer.expect("Ended", timeout=10)["code"] == 487  # CANCELled after ring_time
     incoming = lab.expect("Incoming", timeout=15)
     assert (incoming["called"], incoming["caller"]) == ("400", caller), incoming  # the transferred party's id
     lab.expect("Answered", timeout=10)
@@ -213,9 +223,9 @@ def test_blind_transfer_of_an_answered_gsm_call_bridges_it_to_the_sip_target(dae
     assert lab.expect("Digit", timeout=5)["digit"] == "4"
     active = d.call("ListActiveCalls", **AUTH).raw.decode()
     assert "<Line>gsm1</Line>" in active and "<Line>lab</Line>" in active, active
-    texts = [s.get("text", "") for s in _sim(d, "/submissions")]
-    assert "transfer failed" in " ".join(map(str, _sim(d, "/submissions"))), texts
-    assert "should not run" not in str(_sim(d, "/submissions"))
+    texts = str(_sim(d, "/submissions"))
+    assert "transfer failed: busy" in texts and "transfer failed: no answer" in texts, texts
+    assert "should not run" not in texts
     # The handset hangs up: the SIP target is hung up too; the GSM call ended TransferCompleted.
     _sim(d, f"/handsets/{urllib.parse.quote(caller)}/call/hangup", {})
     try:

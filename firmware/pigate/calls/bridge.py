@@ -15,7 +15,8 @@ import time
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from pigate.errors import CallConnectFailed, PigateError
-from pigate.modem.pcm import FRAME_BYTES, SILENCE
+from pigate.media.dtmf import tone_pcm
+from pigate.modem.pcm import FRAME_BYTES, SILENCE, Playback
 from pigate.ozml.leg import KeyBuffer
 
 from .model import refusal_reason
@@ -63,6 +64,23 @@ class Stream:
 
     def finish(self) -> None:
         self.done.set()
+
+
+class Ringback(Playback):
+    """The ringing tone a party hears while the box rings someone for it (a transfer's target): 425 Hz, 1 s on
+    and 4 s off (the CEPT cadence), until cancelled."""
+
+    def __init__(self) -> None:
+        super().__init__(tone_pcm((425,), 1000, amplitude=0.25) + SILENCE * 200)
+
+    def next_frame(self) -> bytes | None:
+        if self.cancelled:
+            return None
+        frame = super().next_frame()
+        if frame is None:
+            self._pos = 0
+            frame = super().next_frame()
+        return frame
 
 
 class Joinable(Protocol):

@@ -3,10 +3,11 @@
 A GSM module cannot hand an answered call on (explicit call transfer needs a second call on the same module and
 the operator's support), so the box does what a PBX would: it dials the target like a call the app places
 (calls/targets.py: sip:USER@TRUNK, the API extension's routes, else its GSM lines), with the transferred
-party's number as caller ID. The transfer is done when the target answers: the call is handed over (its script
-sees it Transferred and ends) and its session bridges the two until either hangs up; history shows the call
-as TransferCompleted. A target that is busy, does not answer within `[calls] ring_time` or cannot be dialled
-fails the transfer: the call stays as it was and the script goes on with its next command.
+party's number as caller ID; while the target rings, the transferred party hears a ringing tone. The transfer
+is done when the target answers: the call is handed over (its script sees it Transferred and ends) and its
+session bridges the two until either hangs up; history shows the call as TransferCompleted. A target that is
+busy, does not answer within `[calls] ring_time` or cannot be dialled fails the transfer: the call stays as it
+was and the script goes on with its next command.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pigate.errors import ApiError
 
-from .bridge import Dialer, hand_over
+from .bridge import Dialer, Ringback, hand_over
 from .model import INBOUND
 
 if TYPE_CHECKING:
@@ -56,7 +57,13 @@ class Transfers:
             return False
         log.info("call %s: transferring to %s on line %s (call %s)", rec.id, where.number, out.record.line,
                  out.record.id)
-        if not self._dialer.await_answer(out, unless=lambda: not rec.live):
+        ringback = Ringback()  # the transferred party hears ringing meanwhile
+        live.leg.trunk_leg.join_audio(ringback, None)
+        try:
+            answered = self._dialer.await_answer(out, unless=lambda: not rec.live)
+        finally:
+            ringback.cancel()
+        if not answered:
             log.info("call %s: transfer to %s failed: %s", rec.id, target, out.record.result)
             return False
         out.leg.connected()
