@@ -1,6 +1,8 @@
 """Calls the box places for an app, to SIP as well as GSM: the Call command and OzML <Call> to sip:USER@TRUNK and
-through the API extension's routes (only for an authenticated user), BlindTransfer of an answered GSM call
-bridged to a SIP peer, and unanswered legs timing out with the SIP status and the Ozeki state they map to."""
+through the API extension's routes (only for an authenticated user), OzML Request, BlindTransfer of an answered
+GSM call bridged to a SIP peer or to the other GSM line, CallSetup, AttendedTransfer, Contact ID alarm calls over
+SIP, a SIP->SIP route, and unanswered legs timing out with the SIP status and the Ozeki state they map to.
+Peers: pjsua2 processes (peer.py) and the simulator's handsets."""
 
 from __future__ import annotations
 
@@ -422,3 +424,39 @@ to = "b"
     assert a.expect("Ended", timeout=10)["code"] == 200
     a.send("dial", target="600")  # no rule for it: refused
     assert a.expect("Ended", timeout=10)["code"] == 486
+
+
+def test_blind_transfer_of_an_answered_gsm_call_to_a_number_on_the_other_gsm_line(daemon_factory, app):
+    d = daemon_factory(f"""
+[[modems]]
+name = "gsm1"
+port = "sim"
+number = "{LINE_NUMBER}"
+
+[[modems]]
+name = "gsm2"
+port = "sim"
+number = "+15550000002"
+
+[notifications]
+incoming_call_url = "{app.url('/call')}"
+""")
+    caller = "+15551230009"
+    app.routes["/call"] = Answer(f'<Response><Speak>One moment.</Speak><BlindTransfer Target="{BOB}"/>'
+                                 '</Response>'.encode())
+    _wait(lambda: all(s.findtext("State") == "Connected" for s in
+                      d.call("ListExtensions", Type="GsmLine", **AUTH).root.iter("ExtensionSummary")), 15,
+          "both GSM lines", d.log)
+    _sim(d, f"/handsets/{urllib.parse.quote(caller)}/call", {"to": LINE_NUMBER})
+    _wait(lambda: _handset_call(d, BOB).get("state") == "active", 20, "Bob answering the transfer", d.log)
+    _sim(d, f"/handsets/{urllib.parse.quote(caller)}/call/play", {"freq": 600, "seconds": 6})
+    _wait(lambda: _strongest(d, BOB) == "600", 8, "the caller's tone at Bob", d.log)
+    _sim(d, f"/handsets/{urllib.parse.quote(BOB)}/call/play", {"freq": 1400, "seconds": 6})
+    _wait(lambda: _strongest(d, caller) == "1400", 8, "Bob's tone at the caller", d.log)
+    lines = d.call("ListActiveCalls", **AUTH).raw.decode()
+    assert "<Line>gsm1</Line>" in lines and "<Line>gsm2</Line>" in lines, lines
+    _sim(d, f"/handsets/{urllib.parse.quote(BOB)}/call/hangup", {})
+    _wait(lambda: _handset_call(d, caller).get("state") not in ("active", "ringing"), 10, "the caller hung up",
+          d.log)
+    row = _wait(lambda: _history(d, _posts(app, "/call")[0]["CallLegID"]) or None, 10, "the history", d.log)
+    assert row["State"] == "TransferCompleted", row
