@@ -62,6 +62,7 @@ class Peer:
         self.inject = bytearray()     # PCM to send before the tone (Contact ID handshake and kissoffs)
         self.ear = bytearray()        # everything received since the alarm code last read it
         self.digits = ""
+        self.digit_times: list[float] = []
         self.answered = threading.Event()
 
     def out(self, **msg: object) -> None:
@@ -81,6 +82,7 @@ class Peer:
         elif isinstance(ev, Digit):
             with self.media_lock:
                 self.digits += ev.digit
+                self.digit_times.append(time.monotonic())
 
     def play(self, pcm: bytes) -> None:
         with self.media_lock:
@@ -107,7 +109,9 @@ class Peer:
             ok = checksum_ok(block)
             if ok:
                 self.play(kissoff_pcm())
-            self.out(event="AlarmBlock", block=block, ok=ok)
+            with self.media_lock:
+                took = self.digit_times[seen - 1] - self.digit_times[seen - BLOCK_LENGTH]
+            self.out(event="AlarmBlock", block=block, ok=ok, seconds=round(took, 3))
 
     def panel(self, target: str, blocks: list[str]) -> None:
         """A Contact ID panel: call `target`, wait for the handshake, send each block, wait for its kissoff."""

@@ -376,8 +376,12 @@ address = "127.0.0.1:{panel.port}"
     assert sent.code == 200, sent.raw
     got = station.expect("AlarmBlock", timeout=20)
     assert (got["block"], got["ok"]) == (_block("015"), True), got
+    assert got["seconds"] < 4.5, got  # the 16 digits went out back to back (0.2 s a digit), not one a second
     report = _wait(lambda: _posts(app, "/sent"), 15, "AlarmNotificationSent", d.log)[0]
-    assert (report["CallId"], report["Acknowledged"], report["Attempts"]) == (sent.find("CallId"), "true", "1"), report
+    # The sender waits 2.5 s for the kissoff once its digits are out. On a starved CPU the media clock can send
+    # them late and the kissoff miss that window: the sender repeats the block, as Contact ID panels do.
+    assert (report["CallId"], report["Acknowledged"]) == (sent.find("CallId"), "true"), report
+    assert report["Attempts"] in ("1", "2"), report
 
     app.routes["/call"] = Answer(f"<Response><ReceiveAlarmNotification Url='{app.url('/alarm')}' "
                                  "Timeout='5'/></Response>".encode())
@@ -460,3 +464,28 @@ incoming_call_url = "{app.url('/call')}"
           d.log)
     row = _wait(lambda: _history(d, _posts(app, "/call")[0]["CallLegID"]) or None, 10, "the history", d.log)
     assert row["State"] == "TransferCompleted", row
+
+
+def test_blind_transfer_of_a_sip_call_refers_it_to_a_trunk_named_in_the_target(daemon_factory, peer_factory, app,
+                                                                              tmp_path):
+    from tests.sip.test_sipp_calls import _refer_taker, _refer_to
+
+    sipp, sipp_port = _refer_taker(tmp_path)
+    try:
+        d, peer = _box(daemon_factory, peer_factory, app,
+                       f'[[sip.peers]]\nname = "sipp"\naddress = "127.0.0.1:{sipp_port}"\n')
+        placed = d.call("Call", Dialed="sip:200@sipp", ApiExtension="9999",
+                        ResponseOzML="<Response><Delay>20</Delay></Response>", **AUTH)
+        assert placed.code == 200, placed.raw
+        call_id = placed.find("CallId")
+        _wait(lambda: "<CallState>InCall</CallState>" in d.call("ListActiveCalls", **AUTH).raw.decode(), 10,
+              "sipp answering", d.log)
+        assert d.call("BlindTransfer", CallId=call_id, Target="sip:101@lab", **AUTH).code == 200
+        row = _wait(lambda: _history(d, call_id) or None, 10, "the transferred call in the history", d.log)
+        assert (row["State"], row["CallState"]) == ("TransferCompleted", "Transferred"), row
+        # The REFER names the lab peer's address, not the word "lab".
+        assert f"sip:101@127.0.0.1:{peer.port}" in _refer_to(sipp, tmp_path)
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+            sipp.communicate()

@@ -90,10 +90,10 @@ class Setups:
         for live in (a, b):
             if a is b or live.record.state not in (IN_CALL, HOLD) or live.bridged or live.leg.handed_over:
                 raise InappropriateCommand("AttendedTransfer")
-        sip_a, sip_b = (getattr(live.leg.trunk_leg, "sip_call", None) for live in (a, b))
-        if sip_a is not None and sip_b is not None:
+        leg_a, leg_b = a.leg.trunk_leg, b.leg.trunk_leg
+        if hasattr(leg_a, "transfer_to_call") and type(leg_b) is type(leg_a):  # two SIP calls
             try:
-                sip_a.transfer_attended(sip_b)
+                leg_a.transfer_to_call(leg_b)  # type: ignore[attr-defined]
             except SipError as exc:
                 log.info("call %s: attended transfer to call %s failed: %s", a.record.id, b.record.id, exc)
                 raise InappropriateCommand("AttendedTransfer") from exc
