@@ -51,7 +51,7 @@ sys.exit(pytest.main(sys.argv[1:]))' -q -p no:cacheprovider --ignore=tests/bench
   test_pid=""
   t1=$(date +%s)
   summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed)|(passed|failed|error).* in [0-9.]+s' "$log" | tail -1 | sed 's/=//g')
-  failures=$(grep -E '^(FAILED|ERROR) ' "$log" | sed 's/ - .*//' | tr '\n' ' ')
+  failures=$(grep -E '^(FAILED|ERROR) tests/' "$log" | sed 's/ - .*//' | tr '\n' ' ')
   echo "run $k: exit $rc, $((t1 - t0)) s: ${summary:-no summary (see $log)} ${failures}"
   [ "$rc" -eq 0 ] || failed_runs=$((failed_runs + 1))
 done

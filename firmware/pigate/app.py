@@ -292,6 +292,10 @@ class App:
 
     def stop(self) -> None:
         self.systemd.stopping()
+        if self.sip is not None:
+            # New SIP calls get 503 from now on, before anything else stops: a load balancer in front of several
+            # boxes sends them to another box instead of to one that would ring a handset and then drop the call.
+            self.sip.on_incoming = None
         self.webui.stop()  # ends the live streams, which hold HTTP workers, so HTTP stops at once
         if self._http is not None:
             self._http.stop()

@@ -4,7 +4,6 @@ its CPU time, the PCM pump's lateness per call from its log, handsets' timings."
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from pigate.sim import LatencyProfile, Network
 from pigate.sim.handset import HandsetCall
-from tests.support import Answer, Daemon, api_call
+from tests.support import Answer, Daemon, api_call, process_cpu_seconds
 
 PACING = re.compile(r"(\S+)-(\w+): (\d+) frames written, (\d+) dropped; ([\w -]+) priority; "
                     r"lateness p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms over (\d+)")
@@ -80,9 +79,7 @@ class Box:
 
     def cpu(self) -> float:
         """The daemon's user + system CPU seconds so far (its own rusage, read from /proc)."""
-        with open(f"/proc/{self.daemon.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return process_cpu_seconds(self.daemon.proc.pid)
 
     def call(self, handset: str, ozml: str) -> str:
         a = self.api("Call", Dialed=handset, ApiExtension="9999", ResponseOzML=ozml)

@@ -1,11 +1,12 @@
 """Idle cost of SIP: the daemon's resident memory with the pjsua2 endpoint up (one registered-less peer trunk)
-against the same daemon without SIP, both measured in this run. Prints the figures; asserts only that both ran.
+against the same daemon without SIP, both measured in this run, for the table of `make bench`.
 """
 
 from __future__ import annotations
 
 import time
 
+from tests.bench.report import record
 from tests.sip.conftest import free_sip_port
 from tests.support import Daemon
 
@@ -39,6 +40,6 @@ max_calls = 32
 name = "pbx"
 address = "127.0.0.1:5999"
 """)
-    print(f"\nidle RSS: without SIP {base / 1024:.1f} MiB, with the endpoint up {sip / 1024:.1f} MiB "
-          f"(ratio {sip / base:.2f}, +{(sip - base) / 1024:.1f} MiB)")
     assert base > 0 and sip > 0
+    record("idle RSS with the SIP endpoint up (max_calls 32)", sip / 1024, unit="MiB", baseline=base / 1024,
+           against=f"without SIP; +{(sip - base) / 1024:.1f} MiB")

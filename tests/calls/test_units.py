@@ -96,19 +96,33 @@ def pty_pair():
     os.close(slave)
 
 
-def _drain(fd: int, seconds: float, *, echo: bytes = b"") -> bytes:
-    """Read what the pump writes for `seconds`, writing `echo` back every 20 ms (the modem's side)."""
+def _drain(fd: int, seconds: float, *, echo: bytes = b"", marks: list | None = None) -> bytes:
+    """Read what the pump writes for `seconds`, writing `echo` back as a modem does, 50 frames a second (after a
+    late wake-up the frames it owes, at once). `marks` gets (time, bytes so far) after each read that got some."""
     got = bytearray()
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    t0 = time.monotonic()
+    echoed = 0
+    while (now := time.monotonic()) < t0 + seconds:
         try:
             got += os.read(fd, 65536)
+            if marks is not None:
+                marks.append((time.monotonic(), len(got)))
         except BlockingIOError:
             pass
         if echo:
-            os.write(fd, echo)
+            due = int((now - t0) / 0.02) + 1
+            os.write(fd, echo * (due - echoed))
+            echoed = due
         time.sleep(0.02)
     return bytes(got)
+
+
+def _frames_per_second(marks: list) -> float:
+    """The pace the bytes arrived at, on the reader's own clock: whenever the reader woke, it found what had been
+    written by then, so a late wake-up of the test thread does not change the figure (a 1 s count would)."""
+    (t_first, n_first), (t_last, n_last) = marks[0], marks[-1]
+    assert t_last - t_first > 0.5, marks
+    return (n_last - n_first) / FRAME_BYTES / (t_last - t_first)
 
 
 def test_pump_paces_frames_plays_in_order_and_captures(pty_pair):
@@ -120,10 +134,11 @@ def test_pump_paces_frames_plays_in_order_and_captures(pty_pair):
         pump.capture(captured.extend)
         first = pump.play(tone(300, 0.3))
         second = pump.play(tone(300, 0.2))
-        out = _drain(master, 1.0, echo=bytes(range(256)) + bytes(64))
+        marks: list = []
+        out = _drain(master, 1.0, echo=bytes(range(256)) + bytes(64), marks=marks)
         assert first.done.is_set() and second.done.is_set() and not second.cancelled
-        frames = len(out) / FRAME_BYTES
-        assert 40 <= frames <= 60, f"{frames} frames in 1 s; the modem expects 50"
+        pace = _frames_per_second(marks)
+        assert 45 <= pace <= 55, f"{pace:.1f} frames a second; the modem expects 50"
         assert voiced_seconds(out) == pytest.approx(0.5, abs=0.03)     # both playbacks, nothing else
         assert voiced_seconds(out[:5 * FRAME_BYTES]) > 0                # started at once
         assert out[-FRAME_BYTES:] == bytes(FRAME_BYTES)                 # silence when idle

@@ -16,7 +16,7 @@ import time
 import urllib.parse
 
 from pigate.api.auth import hash_password, verify_password
-from tests.support import parse_answer
+from tests.support import parse_answer, process_cpu_seconds
 
 PASSWORD = "correct horse"
 FAILURES = 5  # [http.login] failures, the default
@@ -47,13 +47,6 @@ def api(port: int, source: str, password: str | None, command: str = "ListExtens
     status, body, seconds = request(port, source, "/api?" + urllib.parse.urlencode(query))
     assert status == 200
     return parse_answer(body).code, seconds
-
-
-def cpu_seconds(pid: int) -> float:
-    """The daemon's user + system CPU time, as its own getrusage would report it."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pbkdf2_cpu() -> float:
@@ -89,23 +82,27 @@ def test_a_flood_of_wrong_guesses_is_refused_cheaply_while_a_good_client_is_serv
                 good.append(api(d.port, "127.0.0.1", PASSWORD))
 
         g = threading.Thread(target=good_client)
-        c0 = cpu_seconds(pid)
+        c0 = process_cpu_seconds(pid)
         g.start()
         try:
             flood()
         finally:
             stop.set()
             g.join()
-        return cpu_seconds(pid) - c0
+        return process_cpu_seconds(pid) - c0
 
     # The same load, but requests that need no verification (no credentials: 304): what a request costs.
     cheap = with_good_client(lambda: parallel(lambda: api(d.port, "127.0.0.3", None), 200))
     per_request = cheap / (200 + len(good))
-    plain = statistics.median(api(d.port, "127.0.0.3", None)[1] for _ in range(20))
     good.clear()
     flood = []
     used = with_good_client(lambda: flood.extend(parallel(lambda: api(d.port, "127.0.0.2", "guess"), 200)))
-    after = [api(d.port, "127.0.0.2", "guess") for _ in range(20)]
+    # A locked-out guess and a request without credentials, in turns: both see the same machine at once.
+    after, plain = [], []
+    for _ in range(20):
+        after.append(api(d.port, "127.0.0.2", "guess"))
+        plain.append(api(d.port, "127.0.0.3", None)[1])
+    extra = statistics.median(locked - cheap for (_, locked), cheap in zip(after, plain))
 
     one = pbkdf2_cpu()
     # The design: FAILURES verifications for the address, then none; the requests cost what the cheap ones did.
@@ -113,11 +110,13 @@ def test_a_flood_of_wrong_guesses_is_refused_cheaply_while_a_good_client_is_serv
     print(f"\nflood CPU {used:.2f} s, bound {bound:.2f} s (PBKDF2 {one * 1000:.0f} ms, a request without "
           f"credentials {per_request * 1000:.2f} ms); unthrottled it would be about {200 * one:.1f} s; "
           f"refused after the threshold in {statistics.median(s for _, s in after) * 1000:.1f} ms "
-          f"(a request without credentials {plain * 1000:.1f} ms); good client {len(good)} requests")
+          f"(a request without credentials {statistics.median(plain) * 1000:.1f} ms); good client {len(good)} "
+          f"requests")
     assert [code for code, _ in flood] == [305] * 200
     assert used <= bound, f"the flood cost {used:.2f} s of CPU, over the design's {bound:.2f} s"
     assert [code for code, _ in after] == [305] * 20
-    assert statistics.median(s for _, s in after) <= plain + 0.005, "a locked-out guess must be answered at once"
+    # At once: no verification (it would add at least its CPU time) and no tarpit, whatever the machine's load.
+    assert extra < one / 2, f"a locked-out guess took {extra * 1000:.1f} ms more than a request without credentials"
     assert good and all(code == 200 for code, _ in good), "the good client at 127.0.0.1 was refused"
     assert api(d.port, "127.0.0.2", PASSWORD)[0] == 305, "a locked-out address is refused even the right password"
     assert api(d.port, "127.0.0.4", PASSWORD)[0] == 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -11,7 +10,7 @@ import time
 
 import pytest
 
-from tests.support import Daemon, api_call, free_port, pigate_env
+from tests.support import Daemon, api_call, free_port, pigate_env, process_cpu_seconds
 
 
 def test_starts_fast_and_answers_list_extensions(daemon_factory):
@@ -21,19 +20,13 @@ def test_starts_fast_and_answers_list_extensions(daemon_factory):
     assert ("9999", "ApiExtension") in ids and ("gsm1", "GsmLine") in ids
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used (/proc/PID/stat utime and stime)."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def test_start_up_work_until_the_api_answers_is_small(tmp_path):
     """What start-up costs the box, in CPU seconds (about 0.6 here): unlike the wall-clock time, this does not
     depend on what else the machine is doing. The wall-clock figure is printed for the record."""
     d = Daemon(workdir=tmp_path)
     try:
         took = d.start()
-        cpu = _cpu_seconds(d.proc.pid)
+        cpu = process_cpu_seconds(d.proc.pid)
         print(f"API answered after {took:.2f} s wall clock, {cpu:.2f} s of CPU")
         assert cpu < 1.5, f"start-up used {cpu:.2f} s of CPU"
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import queue
 import shutil
@@ -55,8 +56,8 @@ class PeerProcess:
     """tests/sip/peer.py in a subprocess: commands in, JSON events out."""
 
     def __init__(self, *, gateway_port: int, tone: int = 0, answer: str = "answer", listen: str = "127.0.0.1",
-                 alarm: str = ""):
-        self.port = free_sip_port(listen)
+                 alarm: str = "", port: int | None = None):
+        self.port = port or free_sip_port(listen)
         self.listen = listen
         self.proc = subprocess.Popen(
             [sys.executable, "-u", str(HERE / "peer.py"), "--port", str(self.port), "--listen", listen,
@@ -155,3 +156,36 @@ def run_sipp(args: list[str], *, cwd: Path, timeout: float = 60.0) -> subprocess
         proc.kill()
         out, err = proc.communicate()
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+class Sipp:
+    """sipp placing `calls` calls with a scenario of tests/sip/scenarios (`hold_ms` is its -d), in the background
+    from `source`; `wait()` returns its final counts from -trace_stat. `kill()` if it may still run."""
+
+    def __init__(self, workdir: Path, scenario: str, target: str, *, service: str, calls: int, rate: float,
+                 hold_ms: int, limit: int, source: str = "127.0.0.1", extra: tuple[str, ...] = ()) -> None:
+        self.workdir = workdir
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [sipp_path(), "-sf", str(HERE / "scenarios" / scenario), target, "-s", service, "-i", source,
+             "-p", str(free_sip_port(source)), "-mp", str(free_sip_port(source)), "-m", str(calls), "-r", str(rate),
+             "-l", str(limit), "-d", str(hold_ms), "-nostdin", "-timeout", "90s", "-trace_stat", "-fd", "1",
+             "-trace_err", *extra],
+            cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.out = ""
+
+    def wait(self, timeout: float = 100) -> dict[str, int]:
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+        self.out = out[-3000:] + err[-2000:]
+        (stat,) = self.workdir.glob("*.csv")
+        last = list(csv.DictReader(stat.read_text().splitlines(), delimiter=";"))[-1]
+        return {"ok": int(last["SuccessfulCall(C)"]), "failed": int(last["FailedCall(C)"])}
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()

@@ -1,4 +1,5 @@
-"""Kamailio (Debian `kamailio`) as a registrar with digest auth on a loopback address, for the SIP tests."""
+"""Kamailio (Debian `kamailio`) configured by the SIP tests on a loopback address: a registrar with digest auth,
+or a dispatcher (load balancer) in front of several gateways that probes them with OPTIONS."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -66,13 +68,15 @@ def free_udp_port(host: str) -> int:
 class Kamailio:
     """One Kamailio on `host`:`port` that registers `user` with `password`; restartable on the same port."""
 
-    def __init__(self, *, workdir: Path, user: str, password: str, host: str = "127.0.0.2") -> None:
+    def __init__(self, *, workdir: Path, user: str = "", password: str = "", host: str = "127.0.0.2",
+                 config: Callable[[str, int], str] | None = None) -> None:
+        """`config(host, port)`: a whole kamailio.cfg (default: the registrar's)."""
         self.workdir, self.host, self.user, self.password = workdir, host, user, password
         self.port = free_udp_port(host)
         self.proc: subprocess.Popen | None = None
         self.cfg = workdir / "kamailio.cfg"
-        self.cfg.write_text(CONFIG.format(host=host, port=self.port, mpath=module_dir(), user=user,
-                                          password=password))
+        self.cfg.write_text(config(host, self.port) if config else
+                            CONFIG.format(host=host, port=self.port, mpath=module_dir(), user=user, password=password))
         self.log = workdir / "kamailio.log"
 
     def start(self) -> None:
@@ -127,3 +131,77 @@ class Kamailio:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+# A load balancer in front of several boxes (docs/sip.md shows the same script with an operator's timings). The
+# probing and failover timers are short so that a test sees a stopped box marked down within a few seconds.
+DISPATCHER = """#!KAMAILIO
+debug=2
+log_stderror=yes
+children=2
+disable_tcp=yes
+auto_aliases=no
+listen=udp:{host}:{port}
+mpath="{mpath}"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "xlog.so"
+loadmodule "dispatcher.so"
+modparam("tm", "fr_timer", {fr_timer})
+modparam("dispatcher", "list_file", "{list_file}")
+modparam("dispatcher", "flags", 2)
+modparam("dispatcher", "ds_ping_method", "OPTIONS")
+modparam("dispatcher", "ds_ping_from", "sip:dispatcher@{host}")
+modparam("dispatcher", "ds_ping_interval", {ping_interval})
+modparam("dispatcher", "ds_probing_mode", 1)
+modparam("dispatcher", "ds_probing_threshold", 1)
+modparam("dispatcher", "ds_inactive_threshold", 1)
+
+request_route {{
+    if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
+    if (has_totag()) {{
+        if (loose_route()) {{ t_relay(); exit; }}
+        if (is_method("ACK") && t_check_trans()) {{ t_relay(); }}
+        exit;
+    }}
+    if (is_method("CANCEL")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
+    if (is_method("OPTIONS") && uri == myself) {{ sl_send_reply("200", "OK"); exit; }}
+    if (!is_method("INVITE")) {{ sl_send_reply("405", "Method Not Allowed"); exit; }}
+    record_route();
+    if (!ds_select_dst("1", "4")) {{ sl_send_reply("503", "No Gateway Available"); exit; }}
+    xlog("L_NOTICE", "call $ci to $du\\n");
+    t_on_failure("NEXT_BOX");
+    t_relay();
+}}
+
+failure_route[NEXT_BOX] {{
+    if (t_is_canceled()) {{ exit; }}
+    if (t_check_status("503") || (t_branch_timeout() && !t_branch_replied())) {{
+        ds_mark_dst("ip");
+        if (ds_next_dst()) {{
+            xlog("L_NOTICE", "call $ci failed over to $du\\n");
+            t_on_failure("NEXT_BOX");
+            t_relay();
+        }}
+    }}
+}}
+
+event_route[dispatcher:dst-down] {{ xlog("L_NOTICE", "box down: $ru $du\\n"); }}
+event_route[dispatcher:dst-up] {{ xlog("L_NOTICE", "box up: $ru $du\\n"); }}
+"""
+
+
+def dispatcher(*, workdir: Path, boxes: list[str], ping_interval: int = 1, fr_timer_ms: int = 2000,
+               host: str = "127.0.0.2") -> Kamailio:
+    """A Kamailio dispatching INVITEs round-robin over `boxes` (SIP URIs), probing each with OPTIONS every
+    `ping_interval` s and failing a call over to the next box when one does not answer within `fr_timer_ms`."""
+    list_file = workdir / "dispatcher.list"
+    list_file.write_text("".join(f"1 {uri}\n" for uri in boxes))
+    return Kamailio(workdir=workdir, host=host, config=lambda host, port: DISPATCHER.format(
+        host=host, port=port, mpath=module_dir(), fr_timer=fr_timer_ms, list_file=list_file,
+        ping_interval=ping_interval))

@@ -5,10 +5,14 @@ or lets them ring: --answer), sends a tone from a frame port and reports the str
 in what it receives.
 Commands, one JSON object per line on stdin: {"cmd": "dial", "target": "123"}, {"cmd": "dtmf", "digits": "12",
 "method": "info"}, {"cmd": "hold"}, {"cmd": "unhold"}, {"cmd": "hangup"}, {"cmd": "tone"} (report the received
-tone), {"cmd": "level", "ms": 500} (the RMS of the last ms received), {"cmd": "panel", "target": "100",
-"blocks": [...]} (a Contact ID panel's call: handshake, blocks, kissoffs; reports PanelReport), {"cmd": "quit"}.
+tone), {"cmd": "level", "ms": 500} (the RMS of the last ms received), {"cmd": "burst", "hz": 1000, "ms": 300}
+(send a tone burst now instead of the steady tone; answers Burst with when its first frame went to the port),
+{"cmd": "onset", "after": T} (answers Onset with when the first voiced frame after monotonic time T arrived, or
+null), {"cmd": "panel", "target": "100", "blocks": [...]} (a Contact ID panel's call: handshake, blocks,
+kissoffs; reports PanelReport), {"cmd": "quit"}.
 With --alarm receiver it is a Contact ID central station on the calls it answers (reports AlarmBlock).
-Each event or answer is one JSON line on stdout.
+Each event or answer is one JSON line on stdout, with `at`: the peer's time.monotonic() when it was written
+(the same clock as the test's on Linux).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import sys
 import threading
 import time
 from array import array
+from collections import deque
 
 from pigate.alarm.contactid import BLOCK_LENGTH, HANDSHAKE_HZ, KISSOFF_HZ, checksum_ok, handshake_pcm, kissoff_pcm
 from pigate.alarm.tones import ToneListener
@@ -56,6 +61,10 @@ class Peer:
                                 on_incoming=self.incoming)
         self.tone = tone_pcm((args.tone,), 20 * 1000, amplitude=0.3) if args.tone else b""
         self.received = bytearray()
+        self.arrivals: deque[tuple[float, bool]] = deque(maxlen=3000)  # (arrival, voiced) per received frame
+        self.burst: list[bytes] = []
+        self.burst_at: float | None = None
+        self.burst_sent = threading.Event()
         self.stop = threading.Event()
         self.alarm = args.alarm
         self.media_lock = threading.Lock()
@@ -67,7 +76,7 @@ class Peer:
 
     def out(self, **msg: object) -> None:
         with self.lock:
-            sys.stdout.write(json.dumps(msg) + "\n")
+            sys.stdout.write(json.dumps({**msg, "at": time.monotonic()}) + "\n")
             sys.stdout.flush()
 
     def event(self, ev: object) -> None:
@@ -144,7 +153,7 @@ class Peer:
             call.answer()  # "ring": it rings until the caller gives up
 
     def pump(self) -> None:
-        """Feeds the tone and collects received audio, paced at 20 ms."""
+        """Feeds the tone (or a burst, then silence), paced at 20 ms."""
         i = 0
         next_at = time.monotonic()
         while not self.stop.is_set():
@@ -152,23 +161,39 @@ class Peer:
                 injected, self.inject = bytes(self.inject[:FRAME_BYTES]), self.inject[FRAME_BYTES:]
             if injected:
                 self.port.write(injected.ljust(FRAME_BYTES, b"\0"))
+            elif self.burst:
+                if self.burst_at is None:
+                    self.burst_at = time.monotonic()
+                    self.burst_sent.set()
+                self.port.write(self.burst.pop(0))
             elif self.tone:
                 self.port.write(self.tone[i:i + FRAME_BYTES])
                 i = (i + FRAME_BYTES) % (len(self.tone) - FRAME_BYTES)
-            while (frame := self.port.read(0)) is not None:
-                self.received += frame
-                del self.received[:-16000]
-                with self.media_lock:
-                    self.ear += frame
-                    del self.ear[:-80000]
             next_at += 0.02
             time.sleep(max(0.0, next_at - time.monotonic()))
+
+    def listen(self) -> None:
+        """Collects received audio, each frame timestamped as it arrives."""
+        while not self.stop.is_set():
+            frame = self.port.read(0.1)
+            if frame is None:
+                continue
+            samples = array("h", frame)
+            rms = math.sqrt(sum(x * x for x in samples) / max(1, len(samples)))
+            self.arrivals.append((time.monotonic(), rms > 300))
+            self.received += frame
+            del self.received[:-16000]
+            with self.media_lock:
+                self.ear += frame
+                del self.ear[:-80000]
 
     def run(self) -> None:
         self.driver.start()
         self.port = self.driver.frame_port("peer")
         pump = threading.Thread(target=self.pump, daemon=True)
         pump.start()
+        listener = threading.Thread(target=self.listen, daemon=True)
+        listener.start()
         self.out(event="Ready")
         try:
             for line in sys.stdin:
@@ -181,6 +206,7 @@ class Peer:
         finally:
             self.stop.set()
             pump.join(2)
+            listener.join(2)
             self.driver.stop()
             self.out(event="Stopped")
 
@@ -189,6 +215,7 @@ class Peer:
         if what == "quit":
             return False
         if what == "dial":
+            self.out(event="Dialing")
             self.call = self.driver.dial(cmd["target"], trunk="gw", caller_id=cmd.get("caller_id", ""),
                                          listener=self.event)
         elif what == "dtmf":
@@ -206,6 +233,16 @@ class Peer:
             samples = array("h", tail[:len(tail) // 2 * 2])
             rms = math.sqrt(sum(x * x for x in samples) / max(1, len(samples)))
             self.out(event="Level", rms=rms, bytes=len(tail))
+        elif what == "burst":
+            pcm = tone_pcm((cmd.get("hz", 1000),), int(cmd.get("ms", 300)), amplitude=0.3)
+            self.burst_at = None
+            self.burst_sent.clear()
+            self.burst = [pcm[i:i + FRAME_BYTES] for i in range(0, len(pcm) - FRAME_BYTES + 1, FRAME_BYTES)]
+            self.burst_sent.wait(1)
+            self.out(event="Burst", sent=self.burst_at)
+        elif what == "onset":
+            after = float(cmd["after"])
+            self.out(event="Onset", heard=next((t for t, v in list(self.arrivals) if t >= after and v), None))
         elif what == "tone":
             hz, ratio = strongest(bytes(self.received[-8000:]))
             self.out(event="Tone", hz=hz, ratio=ratio, bytes=len(self.received))

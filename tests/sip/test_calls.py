@@ -161,7 +161,8 @@ def test_dtmf_crosses_both_ways_by_rfc2833_and_sip_info(setup):
     call.send_dtmf("47", method="rfc2833")
     assert [peer.expect("Digit")["digit"] for _ in range(2)] == ["4", "7"]
     call.send_dtmf("5", method="info")
-    assert peer.expect("Digit") == {"event": "Digit", "digit": "5", "method": "info"}
+    digit = peer.expect("Digit")
+    assert (digit["digit"], digit["method"]) == ("5", "info")
     with pytest.raises(SipError, match="DTMF digits"):
         call.send_dtmf("1x")
 

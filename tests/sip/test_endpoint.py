@@ -174,7 +174,10 @@ def _answered_in_a_child(peer_factory, then: str):
     """) + textwrap.dedent(then) + 'print("stopped", flush=True)\n'
     proc = subprocess.Popen([sys.executable, "-c", script], env=pigate_env(), cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "up"
+    if proc.stdout.readline().strip() != "up":
+        proc.kill()
+        out, err = proc.communicate(timeout=20)
+        pytest.fail(f"the child's driver did not start (exit {proc.returncode}):\n{out}\n{err}")
     peer.command("dial", target="9")
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err

@@ -46,8 +46,10 @@ class Supervisor:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(self.notify_path))
         self.log = open(workdir / "daemon.log", "ab")
+        self.waits: list[float] = []  # how long each restart was given
 
     def restart(self, timeout: float) -> str | None:
+        self.waits.append(timeout)
         self.stop()
         env = {**pigate_env(), "NOTIFY_SOCKET": str(self.notify_path)}
         env.pop("PYTHONPATH")  # the venv alone decides what runs
@@ -131,6 +133,8 @@ def test_an_update_that_never_gets_ready_is_rolled_back_after_the_watchdog_time(
     outcome = update.switch(sw_dir=sw, venv=hangs, restart=sup.restart, timeout=3)
     assert outcome.rolled_back and "not READY within 3 s" in outcome.reason
     assert time.monotonic() - t0 >= 3
+    # The known-good venv is given longer to come back than the new one had: a slow start there is no failure.
+    assert sup.waits[-2:] == [3, update.ROLLBACK_MIN_WAIT]
     assert os.readlink(sw / "current") == str(factory) and _serving(base)
 
 

@@ -3,8 +3,9 @@ until either ends, and the session of an incoming call the dial plan puts throug
 
 Each leg's pump already sends a frame every 20 ms (silence when it has nothing); joining gives each pump a
 Stream of the other leg's audio to play and hands what it hears to the other's Stream. A Stream keeps at
-most `depth` frames (the oldest dropped): if one side's clock runs a little fast, latency stays bounded
-instead of growing. The bridge holds no lock of its own while it waits; either call's end stops it.
+most `depth` frames (the oldest dropped), and no standing backlog (pigate.backlog): what a stall piled up is
+dropped within a second, so the delay does not grow with every hiccup of either side. The bridge holds no
+lock of its own while it waits; either call's end stops it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Callable, Protocol
 
+from pigate.backlog import BacklogTrim
 from pigate.errors import CallConnectFailed, PigateError
 from pigate.media.dtmf import tone_pcm
 from pigate.modem.pcm import FRAME_BYTES, SILENCE, Playback
@@ -38,6 +40,7 @@ class Stream:
         self.done = threading.Event()
         self.cancelled = False
         self.frames_in = self.frames_out = self.underruns = 0
+        self._trim = BacklogTrim()
 
     def feed(self, data: bytes) -> None:
         with self._lock:
@@ -50,6 +53,9 @@ class Stream:
         if self.cancelled:
             return None
         with self._lock:
+            drop = self._trim.excess(len(self._buf) // FRAME_BYTES)
+            if drop:
+                del self._buf[:drop * FRAME_BYTES]
             if len(self._buf) < FRAME_BYTES:
                 self.underruns += 1
                 return SILENCE
@@ -57,6 +63,10 @@ class Stream:
             del self._buf[:FRAME_BYTES]
         self.frames_out += 1
         return frame
+
+    @property
+    def dropped(self) -> int:
+        return self._trim.dropped
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -104,8 +114,9 @@ def join(a: Joinable, b: Joinable, *, over: Callable[[float], bool], depth: int 
         to_b.cancel()
         for leg in (a, b):
             leg.join_audio(None, None)
-    log.info("bridge: ended (a<-b %d frames, %d underruns; b<-a %d frames, %d underruns)",
-             to_a.frames_out, to_a.underruns, to_b.frames_out, to_b.underruns)
+    log.info("bridge: ended (a<-b %d frames, %d underruns, %d dropped as backlog; b<-a %d frames, %d underruns, "
+             "%d dropped as backlog)", to_a.frames_out, to_a.underruns, to_a.dropped, to_b.frames_out, to_b.underruns,
+             to_b.dropped)
     return joined
 
 

@@ -157,12 +157,15 @@ class HandsetCall:
         self._call: "Call | None" = None
         self._control: "CallControl | None" = None
         self.started = time.monotonic()
-        # time.monotonic() of: the call connecting, the first audio and the first/last voiced frame heard
+        # time.monotonic() of: this handset ringing, the call connecting, the first audio and the first/last
+        # voiced frame heard
+        self.alerted_at: float | None = None
         self.answered_at: float | None = None
         self.first_heard_at: float | None = None
         self.first_voiced_at: float | None = None
         self.last_voiced_at: float | None = None
         self.heard_log: deque[tuple[float, bool]] = deque(maxlen=3000)  # (arrival, voiced), the last 60 s
+        self.played_log: deque[tuple[float, bool]] = deque(maxlen=3000)  # (sent to the modem, voiced), the same
 
     @property
     def peer(self) -> str:
@@ -204,6 +207,7 @@ class HandsetCall:
             self._set("busy", "busy")
             self._control.far_ended(self._call, "BUSY")
             return
+        self.alerted_at = time.monotonic()
         self._set("incoming")
         self._control.far_alerting(self._call)
         if behaviour == "answer":
@@ -258,9 +262,11 @@ class HandsetCall:
 
     def next_frame(self) -> bytes:
         try:
-            return self._play.popleft()
+            frame = self._play.popleft()
         except IndexError:
-            return audio.SILENCE
+            frame = audio.SILENCE
+        self.played_log.append((time.monotonic(), frame is not audio.SILENCE and audio.rms(frame) > audio.VOICED_RMS))
+        return frame
 
     # -- what a test or a person does -----------------------------------------------------------
     def answer(self) -> None:
@@ -317,6 +323,15 @@ class HandsetCall:
         """When the first silent frame after `t` arrived (None: none yet)."""
         with self._cond:
             return next((at for at, voiced in self.heard_log if at >= t and not voiced), None)
+
+    def voiced_heard_since(self, t: float) -> float | None:
+        """When the first voiced frame after `t` arrived (None: none yet)."""
+        with self._cond:
+            return next((at for at, voiced in self.heard_log if at >= t and voiced), None)
+
+    def voiced_played_since(self, t: float) -> float | None:
+        """When the first voiced frame after `t` went to the modem (None: none yet)."""
+        return next((at for at, voiced in list(self.played_log) if at >= t and voiced), None)
 
     def heard_voiced_seconds(self, threshold: float = 300.0) -> float:
         return audio.voiced_seconds(self.heard_pcm, threshold=threshold)

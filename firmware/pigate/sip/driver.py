@@ -171,7 +171,7 @@ class SipDriver:
         elif len(self._live) >= self.max_calls:
             code, why = 486, f"already {len(self._live)} SIP calls (max_calls)"
         elif self.on_incoming is None or not self.endpoint.running:
-            code, why = 503, "nothing takes SIP calls yet"
+            code, why = 503, "nothing takes SIP calls (starting or stopping)"
         if code:
             self.refusals.refused(src, code, why, f"From {call.remote_uri}, to {call.called or '?'}")
             answer = self.endpoint.pj.CallOpParam(True)

@@ -2,7 +2,8 @@
 
 pjmedia's clock thread calls a frame port 50 times a second each way; a slow callback breaks audio for every
 call in the conference bridge, so the callbacks only pop/push bounded deques: the next frame to send (silence
-when there is none) and the frames received (the oldest dropped when the reader falls behind).
+when there is none; no standing backlog, pigate.backlog) and the frames received (the oldest dropped when the
+reader falls behind).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Callable
 
+from pigate.backlog import BacklogTrim
 from pigate.errors import SipError
 from pigate.sip.endpoint import Endpoint
 
@@ -80,6 +82,7 @@ class FramePort(_Media):
         self._out: deque[bytes] = deque(maxlen=depth)
         self._in: deque[bytes] = deque(maxlen=depth)
         self._cond = threading.Condition()
+        self._trim = BacklogTrim()  # used by pjmedia's clock thread only, the one taker of _out
         self.sent = self.underruns = self.received = 0
 
     def _create(self) -> None:
@@ -115,6 +118,8 @@ class FramePort(_Media):
     # pjmedia's clock thread
     def _next_out(self) -> bytes:
         try:
+            for _ in range(self._trim.excess(len(self._out))):
+                self._out.popleft()
             frame = self._out.popleft()
             self.sent += 1
             return frame

@@ -25,6 +25,8 @@ SW_DIR = Path("/var/lib/pigate-sw")
 # Wheels the image built that PyPI has none of for the Pi (RPi.GPIO, pjsua2): installed into every new venv.
 IMAGE_WHEELS = Path("/opt/pigate/wheels")
 UNIT = "pigate.service"
+ROLLBACK_PATIENCE = 4  # the rollback restart waits this many times the probe's time, and at least
+ROLLBACK_MIN_WAIT = 60.0  # seconds
 
 # restart(timeout) -> None when the daemon came up READY, else why not.
 Restart = Callable[[float], "str | None"]
@@ -87,7 +89,9 @@ def switch(*, sw_dir: Path, venv: Path, restart: Restart, timeout: float) -> Out
         raise UpkeepError(f"the new venv did not become READY ({why}) and there is none to go back to")
     log.error("the new venv did not become READY (%s): back to %s", why, old)
     point(current, old)
-    again = restart(timeout)
+    # The venv that ran before is known to start: give it longer than the probe of the new one, since failing
+    # here leaves the box without a daemon (a loaded box can take more than the probe's time to start).
+    again = restart(max(timeout * ROLLBACK_PATIENCE, ROLLBACK_MIN_WAIT))
     if again is not None:
         raise UpkeepError(f"rolled back to {old}, but it did not become READY either: {again}")
     return Outcome(old, venv, True, why)
