@@ -200,6 +200,7 @@ class CallService:
             self._store.add_history(self._history_row(snap))
         except StoreError:
             log.exception("call %s: history row not written", snap.id)
+        self._registry.closed(snap.id)
         log.info("call %s (%s %s -> %s) ended: %s/%s", snap.id, snap.direction, snap.source, snap.destination,
                  state, result)
         self._notify.call_changed(snap)
@@ -472,6 +473,9 @@ class CallService:
         if live is not None:
             rec = live.record.snapshot()
             return CallFate(rec.state, rec.result, rec.answered is not None, not rec.live)
+        rec = self._registry.closing(call_id)  # ended a moment ago: its history row is on its way
+        if rec is not None:
+            return CallFate(rec.state, rec.result, rec.answered is not None, True)
         row = self._store.get_history(call_id)
         if row is None:
             return None
