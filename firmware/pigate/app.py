@@ -111,7 +111,8 @@ class App:
         ExtensionCommands(extensions=self._extension_list).register(self.commands)
         SmsCommands(service=self.sms).register(self.commands)
         CallCommands(service=self.calls, names=self._name_of).register(self.commands)
-        AddressBookCommands(book=self.addressbook).register(self.commands)
+        AddressBookCommands(book=self.addressbook,
+                            max_import_bytes=self.config.addressbook.max_import_bytes).register(self.commands)
         AlarmCommands(calls=self.calls).register(self.commands)
         MailCommands(service=self.mail).register(self.commands)
         MessageCommands(service=self.sms, extensions=self.config.api_extensions).register(self.commands)
@@ -161,24 +162,44 @@ class App:
         return contact.name if contact is not None else ""
 
     def _script_extras(self) -> ScriptExtras:
-        """What scripts reach besides calls and SMS (the mail service started before them)."""
+        """What scripts reach besides calls and SMS (the mail service started before them; the SMS service's
+        durable webhook queue posts their AlarmNotifications)."""
         cfg = self.config
-        return ScriptExtras(email=self.mail if self.mail is not None and self.mail.configured else None,
+        # The mail service even without a relay: its submit answers 701, and [email] may be set over the API.
+        return ScriptExtras(email=self.mail,
                             files=ScriptFiles(roots={"content": cfg.content_dir, "recordings": cfg.recordings_dir}),
-                            mailboxes=Mailboxes())
+                            mailboxes=Mailboxes(), notifications=self.sms)
 
     def _apply_config(self, new: Config, section: Section) -> bool:
         """A config change made over the API, applied live where the section allows it (API extensions: their
-        URLs and lines); anything else waits for a restart (False)."""
-        if section.type != "ApiExtension":
+        URLs and lines; the dial plan; the mail relay); anything else waits for a restart (False)."""
+        if section.type == "ApiExtension":
+            self.config = dataclasses.replace(self.config, api_extensions=new.api_extensions)
+            self.routing.set_extensions(new.api_extensions)
+            for service in (self.sms, self.calls, self.mail):
+                if service is not None:
+                    service.set_extensions(new.api_extensions)
+            self._extension_list[:] = self._extensions()  # ListExtensions reads this list
+            self._replan()
+            return True
+        if section.type == "Route":
+            self.config = dataclasses.replace(self.config, routes=new.routes)
+            return self._replan()
+        if section.type == "Email" and self.mail is not None:
+            self.config = dataclasses.replace(self.config, email=new.email)
+            self.mail.reconfigure(new.email)
+            return True
+        return False
+
+    def _replan(self) -> bool:
+        """The call service routes by the running config's [[routes]] and API extensions; False when a rule
+        names a line or trunk that only exists after a restart (that rule refuses its calls until then)."""
+        plan = self.calls.dial_plan if self.calls is not None else None
+        if plan is None:
             return False
-        self.config = dataclasses.replace(self.config, api_extensions=new.api_extensions)
-        self.routing.set_extensions(new.api_extensions)
-        for service in (self.sms, self.calls, self.mail):
-            if service is not None:
-                service.set_extensions(new.api_extensions)
-        self._extension_list[:] = self._extensions()  # ListExtensions reads this list
-        return True
+        plan = plan.replaced(rules=self.config.routes, extensions=[e.id for e in self.config.api_extensions])
+        self.calls.set_dial_plan(plan)
+        return all(plan.reaches(r.to) and plan.reaches(r.source) for r in self.config.routes)
 
     def _error_url(self, api_extension: str) -> str:
         return self.routing.url(routes.ERROR, api_extension)
@@ -209,11 +230,11 @@ class App:
         self.mail = mail.from_config(config=self.config, db=self.db)
         self.mail.start()
         self._stoppers.append(self.mail.stop)
-        extras = self._script_extras()
         # Built in dependency order (SMS <- calls <- scripts answering SMS notifications), started SMS first;
         # stopped in reverse: scripts, then calls (hanging up live calls on the modems), then SMS.
         self.sms = sms_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
                                            poster=poster, answer_handler=lambda s: self.scripts.submit(s))
+        extras = self._script_extras()
         if self.config.sip.enabled:
             # Before the call service, stopped after it: calls admitted before the service starts get 503.
             self.sip = SipDriver.from_config(self.config.sip)
@@ -276,9 +297,10 @@ class App:
             app=self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads + self.webui.stream_slots,
             send_bytes=1,  # write each chunk at once (a live event must not wait for the loop's next turn)
             # waitress refuses oversized headers itself; let requests a little over our limit through
-            # so the API can answer them with its own 300.
+            # so the API can answer them with its own 300 (an address-book upload may be bigger than a form).
             max_request_header_size=max(4 * cfg.max_request_bytes, 262144),
-            max_request_body_size=max(4 * cfg.max_request_bytes, 262144),
+            max_request_body_size=max(4 * cfg.max_request_bytes, 262144,
+                                      self.config.addressbook.max_import_bytes + 65536),
             channel_timeout=30, connection_limit=512, clear_untrusted_proxy_headers=True,
         )
 

@@ -433,8 +433,11 @@ class AddressBookConfig:
 
     country_code: str = ""            # the box's country calling code, e.g. "1" or "36": national forms then match
     national_prefix: str = "0"        # dialled before an area code at home ("0"; "1" in North America)
+    max_import_bytes: int = 8 * 1024 * 1024  # the largest file ImportAddressbook takes as a POST body
 
     def validate(self, path: str) -> None:
+        if not 1024 <= self.max_import_bytes <= 256 * 1024 * 1024:
+            raise ConfigError(f"'{path}.max_import_bytes' must be 1024 to 268435456, got {self.max_import_bytes}")
         if self.country_code and not (self.country_code.isdigit() and 1 <= len(self.country_code) <= 3):
             raise ConfigError(f"'{path}.country_code' must be 1-3 digits, got {self.country_code!r}")
         if self.national_prefix and not self.national_prefix.isdigit():

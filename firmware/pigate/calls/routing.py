@@ -45,6 +45,15 @@ class DialPlan:
     def sip_trunks(self) -> frozenset[str]:
         return frozenset(self._sip)
 
+    def replaced(self, *, rules: Sequence[RouteRule], extensions: Iterable[str]) -> "DialPlan":
+        """The same lines and trunks with other rules and API extensions (both can change over the API, live)."""
+        return DialPlan(rules=rules, gsm_lines=self._gsm, sip_trunks=self._sip, extensions=extensions)
+
+    def reaches(self, name: str) -> bool:
+        """Whether a rule naming `name` works in this plan: a line or trunk added to the file but not yet
+        started (at the next restart) is not reached."""
+        return name in ("", ANY_GSM, REJECT) or name in self._gsm or name in self._sip or name in self._api
+
     def route(self, *, source: str, called: str) -> Route:
         for i, (rule, pattern) in enumerate(self._rules):
             if rule.source and rule.source != source:

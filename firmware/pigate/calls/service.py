@@ -159,6 +159,14 @@ class CallService:
         """API extensions changed over the API, applied live (the notifications share this routing)."""
         self._routing.set_extensions(extensions)
 
+    @property
+    def dial_plan(self) -> DialPlan | None:
+        return self._plan
+
+    def set_dial_plan(self, plan: DialPlan) -> None:
+        """[[routes]] (or the API extensions they name) changed over the API: the next call is routed by `plan`."""
+        self._plan = plan
+
     def leg_of(self, call_id: str) -> ServiceLeg:
         """The leg of a live call (third-party control); 601 when there is none."""
         return self._registry.find(call_id).leg

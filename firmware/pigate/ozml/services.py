@@ -63,6 +63,13 @@ class EmailSender(Protocol):
                command: str = "SendEmail") -> str: ...
 
 
+class NotificationQueue(Protocol):
+    """pigate.sms.SmsService's durable webhook queue: a notification committed now, posted (with retries, across
+    restarts) by its worker; (kind, subject) is posted once."""
+
+    def queue_notification(self, kind: str, subject: str, url: str, fields: dict[str, str]) -> None: ...
+
+
 @dataclass(frozen=True)
 class ScriptExtras:
     """What a script reaches that is neither telephony nor SMS; None = the box has no such part (the verb
@@ -71,3 +78,4 @@ class ScriptExtras:
     email: EmailSender | None = None
     files: ScriptFiles | None = None
     mailboxes: Mailboxes | None = None
+    notifications: NotificationQueue | None = None  # None: posted directly, once (the notifier's retries only)

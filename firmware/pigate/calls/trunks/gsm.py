@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from pigate.errors import DialFailed, ModemCommandError, ModemError
 from pigate.events import EventBus
 from pigate.modem import CallInfo, Modem, events as ev
+from pigate.workers import TaskQueue
 
 from ..media import LegMedia
 from ..model import END_BUSY, END_FAILED, END_HANGUP, END_LINE_DOWN, END_NO_ANSWER, END_REJECTED
@@ -85,6 +86,7 @@ class GsmTrunk:
         self._quiet_until: dict[str, float] = {}
         self._report: Report | None = None
         self._unsubscribe: list[Callable[[], None]] = []
+        self._refusals = TaskQueue(name="gsm-refuse")  # hang-ups of refused calls, off the dispatcher
 
     # ---- the contract --------------------------------------------------------------------------
     def start(self, report: Report) -> None:
@@ -100,6 +102,7 @@ class GsmTrunk:
             timers = [c.reason_timer for c in self._calls.values() if c.reason_timer is not None]
         for timer in timers:
             timer.cancel()
+        self._refusals.idle()
 
     def ready(self, line: str) -> bool:
         gsm = self._lines.get(line)
@@ -146,10 +149,22 @@ class GsmTrunk:
     def release(self, channel: str, *, local: bool) -> None:
         with self._lock:
             call = self._calls.pop(channel, None)
-            if local:
+            # An incoming call the service would not take (a reject route, shutting down) is still ringing:
+            # it is hung up here, as a local end is, so the caller hears it end rather than ring on.
+            refused = call is not None and not local and not call.outbound and not call.answered and not call.ended
+            if local or refused:
                 self._quiet_until[channel] = self._monotonic() + self._settings.ring_quiet
         if call is not None and call.reason_timer is not None:
             call.reason_timer.cancel()
+        if refused:
+            # Called on the bus's dispatcher (Incoming): the AT command runs on the trunk's own queue.
+            self._refusals.submit(lambda: self._hang_up(channel))
+
+    def _hang_up(self, line: str) -> None:
+        try:
+            self._lines[line].modem.hangup()
+        except ModemError as exc:
+            log.warning("%s: hanging up a refused call failed: %s", line, exc)
 
     # ---- modem events (the bus's dispatcher thread: no AT commands, no waiting) ----------------
     def _emit(self, event: CallEvent) -> None:
