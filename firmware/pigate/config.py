@@ -356,6 +356,19 @@ class ControlConfig:
 
 
 @dataclass(frozen=True)
+class CallsConfig:
+    """The `[calls]` section: how long calls may ring (seconds)."""
+
+    ring_time: int = 60       # a leg the box dials on its own (a route's bridge, a transfer, CallSetup)
+    answer_time: int = 120    # an incoming call nobody answers (its app or route) is refused after this
+
+    def validate(self, path: str) -> None:
+        for key in ("ring_time", "answer_time"):
+            if not 5 <= getattr(self, key) <= 600:
+                raise ConfigError(f"'{path}.{key}' must be 5-600 seconds, got {getattr(self, key)}")
+
+
+@dataclass(frozen=True)
 class SmsConfig:
     """The SMS service's timers and limits (seconds), the `[sms]` section."""
 
@@ -492,6 +505,7 @@ class Config:
     leds: LedsConfig = field(default_factory=LedsConfig)
     board: BoardConfig = field(default_factory=BoardConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
+    calls: CallsConfig = field(default_factory=CallsConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     addressbook: AddressBookConfig = field(default_factory=AddressBookConfig)
     routes: list[RouteRule] = field(default_factory=list)

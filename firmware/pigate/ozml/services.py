@@ -46,8 +46,8 @@ class ScriptServices(Protocol):
     def call_fate(self, call_id: str) -> CallFate | None:
         """How a call placed with `call` is doing (None: no such call)."""
 
-    def call_setup(self, caller: str, callee: str, *, error_url: str | None) -> str:
-        """Connect two numbers to each other; returns the call id."""
+    def call_setup(self, caller: str, callee: str, *, error_url: str | None, api_extension: str = "") -> str:
+        """Connect two numbers to each other (for the script's API extension); returns the call id."""
 
     def attended_transfer(self, transferred_call_id: str, target_call_id: str) -> None: ...
 
