@@ -27,10 +27,12 @@ def load(cls: type, data: Any, path: str = "") -> Any:
             hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(sorted(names))}"
             raise ConfigError(f"unknown key '{where}'{hint}")
         kwargs[name] = _convert(hints[name], value, where)
-    try:
-        obj = cls(**kwargs)
-    except TypeError as exc:  # a required field is missing
-        raise ConfigError(f"{path or 'config'}: {exc}") from exc
+    missing = [n for n, f in fields.items() if n not in kwargs and f.default is dataclasses.MISSING
+               and f.default_factory is dataclasses.MISSING]
+    if missing:
+        where = f"{path}.{missing[0]}" if path else missing[0]
+        raise ConfigError(f"'{where}' is required")
+    obj = cls(**kwargs)
     check = getattr(obj, "validate", None)
     if check is not None:
         check(path)

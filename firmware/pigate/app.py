@@ -42,7 +42,7 @@ from pigate.ozml.mailbox import Mailboxes
 from pigate.ozml.services import ScriptExtras
 from pigate.routing import Routing
 from pigate.sdnotify import SystemdNotifier
-from pigate.sip import SipDriver
+from pigate.sip import Account, SipDriver, TrunkChanged, account_state, trunks as sip_trunks
 from pigate.sms import DetachedScripts
 from pigate.store import Database
 from pigate.store.addressbook import AddressBookStore
@@ -103,6 +103,16 @@ class App:
     def _sip_connected(self, name: str) -> Callable[[], bool]:
         return lambda: self.sip is not None and self.sip.connected(name)
 
+    def _sip_trunks(self) -> list[dict]:
+        """Every configured SIP account and peer with its state: what the dashboard, /v1/status, `pigate status`
+        and /metrics show (one rule: pigate.sip.trunks)."""
+        return sip_trunks(self.config.sip, self.sip)
+
+    def _sip_account_changed(self, account: Account) -> None:
+        """On the SIP event thread: tell the bus (the LEDs and the dashboard's live stream follow it)."""
+        state, error = account_state(account)
+        self.bus.publish(TrunkChanged(name=account.name, state=state, last_error=error))
+
     def _build_http(self) -> None:
         """The API's commands and routes, over the services start() has made."""
         cfg = self.config.http
@@ -111,7 +121,8 @@ class App:
         ExtensionCommands(extensions=self._extension_list).register(self.commands)
         SmsCommands(service=self.sms).register(self.commands)
         CallCommands(service=self.calls, names=self._name_of).register(self.commands)
-        AddressBookCommands(book=self.addressbook).register(self.commands)
+        AddressBookCommands(book=self.addressbook,
+                            max_import_bytes=self.config.addressbook.max_import_bytes).register(self.commands)
         AlarmCommands(calls=self.calls).register(self.commands)
         MailCommands(service=self.mail).register(self.commands)
         MessageCommands(service=self.sms, extensions=self.config.api_extensions).register(self.commands)
@@ -126,8 +137,8 @@ class App:
         self.webui.build(db=self.db, bus=self.bus, sms=self.sms, calls=self.calls, leds=self.leds,
                          modems=self.lines.modems,
                          network=self.lines.network if self.config.simulator.control else None,
-                         sip_connected=lambda name: self.sip is not None and self.sip.connected(name),
-                         commands=self.commands, ozeki=api, users=self.users, addresses=addresses)
+                         sip_trunks=self._sip_trunks, commands=self.commands, ozeki=api, users=self.users,
+                         addresses=addresses)
         self.webui.install(self.web)
         if self.lines.network is not None and self.config.simulator.control:
             from pigate.sim.control import make_app as make_sim_control
@@ -161,24 +172,44 @@ class App:
         return contact.name if contact is not None else ""
 
     def _script_extras(self) -> ScriptExtras:
-        """What scripts reach besides calls and SMS (the mail service started before them)."""
+        """What scripts reach besides calls and SMS (the mail service started before them; the SMS service's
+        durable webhook queue posts their AlarmNotifications)."""
         cfg = self.config
-        return ScriptExtras(email=self.mail if self.mail is not None and self.mail.configured else None,
+        # The mail service even without a relay: its submit answers 701, and [email] may be set over the API.
+        return ScriptExtras(email=self.mail,
                             files=ScriptFiles(roots={"content": cfg.content_dir, "recordings": cfg.recordings_dir}),
-                            mailboxes=Mailboxes())
+                            mailboxes=Mailboxes(), notifications=self.sms)
 
     def _apply_config(self, new: Config, section: Section) -> bool:
         """A config change made over the API, applied live where the section allows it (API extensions: their
-        URLs and lines); anything else waits for a restart (False)."""
-        if section.type != "ApiExtension":
+        URLs and lines; the dial plan; the mail relay); anything else waits for a restart (False)."""
+        if section.type == "ApiExtension":
+            self.config = dataclasses.replace(self.config, api_extensions=new.api_extensions)
+            self.routing.set_extensions(new.api_extensions)
+            for service in (self.sms, self.calls, self.mail):
+                if service is not None:
+                    service.set_extensions(new.api_extensions)
+            self._extension_list[:] = self._extensions()  # ListExtensions reads this list
+            self._replan()
+            return True
+        if section.type == "Route":
+            self.config = dataclasses.replace(self.config, routes=new.routes)
+            return self._replan()
+        if section.type == "Email" and self.mail is not None:
+            self.config = dataclasses.replace(self.config, email=new.email)
+            self.mail.reconfigure(new.email)
+            return True
+        return False
+
+    def _replan(self) -> bool:
+        """The call service routes by the running config's [[routes]] and API extensions; False when a rule
+        names a line or trunk that only exists after a restart (that rule refuses its calls until then)."""
+        plan = self.calls.dial_plan if self.calls is not None else None
+        if plan is None:
             return False
-        self.config = dataclasses.replace(self.config, api_extensions=new.api_extensions)
-        self.routing.set_extensions(new.api_extensions)
-        for service in (self.sms, self.calls, self.mail):
-            if service is not None:
-                service.set_extensions(new.api_extensions)
-        self._extension_list[:] = self._extensions()  # ListExtensions reads this list
-        return True
+        plan = plan.replaced(rules=self.config.routes, extensions=[e.id for e in self.config.api_extensions])
+        self.calls.set_dial_plan(plan)
+        return all(plan.reaches(r.to) and plan.reaches(r.source) for r in self.config.routes)
 
     def _error_url(self, api_extension: str) -> str:
         return self.routing.url(routes.ERROR, api_extension)
@@ -209,16 +240,18 @@ class App:
         self.mail = mail.from_config(config=self.config, db=self.db)
         self.mail.start()
         self._stoppers.append(self.mail.stop)
-        extras = self._script_extras()
         # Built in dependency order (SMS <- calls <- scripts answering SMS notifications), started SMS first;
         # stopped in reverse: scripts, then calls (hanging up live calls on the modems), then SMS.
         self.sms = sms_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
                                            poster=poster, answer_handler=lambda s: self.scripts.submit(s))
+        extras = self._script_extras()
         if self.config.sip.enabled:
             # Before the call service, stopped after it: calls admitted before the service starts get 503.
-            self.sip = SipDriver.from_config(self.config.sip)
+            self.sip = SipDriver.from_config(self.config.sip, on_account_change=self._sip_account_changed)
             self.sip.start()
             self._stoppers.append(self.sip.stop)
+            for account in self.sip.accounts.values():  # registering: the LEDs know the trunk before its answer
+                self._sip_account_changed(account)
         self.calls = call_service.from_config(config=self.config, db=self.db, bus=self.bus, modems=self.lines.modems,
                                               poster=poster, sms=self.sms,
                                               public_url=lambda: self.config.http.public_url or self.url,
@@ -256,9 +289,7 @@ class App:
         def status(req: dict) -> dict:
             return upkeep_status.collect(lines=self.sms.line_status, waiting=self.sms.waiting,
                                          active_calls=self.calls.active_calls,
-                                         sip_accounts=self.config.sip.accounts if self.sip is not None else [],
-                                         sip_registered=lambda name: self.sip is not None and self.sip.connected(name),
-                                         data_dir=self.config.data_dir, started=started)
+                                         sip_trunks=self._sip_trunks, data_dir=self.config.data_dir, started=started)
 
         server = ControlServer(path=path, handlers={"at": at, "status": status})
         try:
@@ -276,9 +307,10 @@ class App:
             app=self.web, host=cfg.listen, port=cfg.port, threads=cfg.threads + self.webui.stream_slots,
             send_bytes=1,  # write each chunk at once (a live event must not wait for the loop's next turn)
             # waitress refuses oversized headers itself; let requests a little over our limit through
-            # so the API can answer them with its own 300.
+            # so the API can answer them with its own 300 (an address-book upload may be bigger than a form).
             max_request_header_size=max(4 * cfg.max_request_bytes, 262144),
-            max_request_body_size=max(4 * cfg.max_request_bytes, 262144),
+            max_request_body_size=max(4 * cfg.max_request_bytes, 262144,
+                                      self.config.addressbook.max_import_bytes + 65536),
             channel_timeout=30, connection_limit=512, clear_untrusted_proxy_headers=True,
         )
 

@@ -356,6 +356,19 @@ class ControlConfig:
 
 
 @dataclass(frozen=True)
+class CallsConfig:
+    """The `[calls]` section: how long calls may ring (seconds)."""
+
+    ring_time: int = 60       # a leg the box dials on its own (a route's bridge, a transfer, CallSetup)
+    answer_time: int = 120    # an incoming call nobody answers (its app or route) is refused after this
+
+    def validate(self, path: str) -> None:
+        for key in ("ring_time", "answer_time"):
+            if not 5 <= getattr(self, key) <= 600:
+                raise ConfigError(f"'{path}.{key}' must be 5-600 seconds, got {getattr(self, key)}")
+
+
+@dataclass(frozen=True)
 class SmsConfig:
     """The SMS service's timers and limits (seconds), the `[sms]` section."""
 
@@ -420,8 +433,11 @@ class AddressBookConfig:
 
     country_code: str = ""            # the box's country calling code, e.g. "1" or "36": national forms then match
     national_prefix: str = "0"        # dialled before an area code at home ("0"; "1" in North America)
+    max_import_bytes: int = 8 * 1024 * 1024  # the largest file ImportAddressbook takes as a POST body
 
     def validate(self, path: str) -> None:
+        if not 1024 <= self.max_import_bytes <= 256 * 1024 * 1024:
+            raise ConfigError(f"'{path}.max_import_bytes' must be 1024 to 268435456, got {self.max_import_bytes}")
         if self.country_code and not (self.country_code.isdigit() and 1 <= len(self.country_code) <= 3):
             raise ConfigError(f"'{path}.country_code' must be 1-3 digits, got {self.country_code!r}")
         if self.national_prefix and not self.national_prefix.isdigit():
@@ -489,6 +505,7 @@ class Config:
     leds: LedsConfig = field(default_factory=LedsConfig)
     board: BoardConfig = field(default_factory=BoardConfig)
     sms: SmsConfig = field(default_factory=SmsConfig)
+    calls: CallsConfig = field(default_factory=CallsConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     addressbook: AddressBookConfig = field(default_factory=AddressBookConfig)
     routes: list[RouteRule] = field(default_factory=list)

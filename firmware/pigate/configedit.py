@@ -1,5 +1,6 @@
-"""The config file edited over the API: entries of the list sections by type and id, checked exactly like
-`pigate config check` (the whole edited file is parsed), written atomically with a backup, comments kept.
+"""The config file edited over the API: entries of the list sections by type and id, the dial plan's rules by
+position, and the `[email]` table, checked exactly like `pigate config check` (the whole edited file is parsed),
+written atomically with a backup, comments kept.
 
 Writing: the new text goes to a temporary file in the same folder, is fsynced, the current file is copied to
 `<name>.bak` (also through a temporary file), and the temporary file is renamed over the config; then the folder
@@ -24,10 +25,17 @@ from pigate.errors import ConfigAlreadyExists, ConfigError, ConfigNotFound, Inva
 log = logging.getLogger(__name__)
 
 
+LIST, ORDERED, SINGLE = "list", "ordered", "single"
+
+
 @dataclass(frozen=True)
 class Section:
-    """One editable list section: the API's type name, where it is in the file, its dataclass and key field,
-    and whether a change takes effect without a restart."""
+    """One editable section: the API's type name, where it is in the file, its dataclass, how an entry is named,
+    and whether a change takes effect without a restart.
+
+    `shape`: LIST, an array of tables whose entries are named by their `key` field; ORDERED, an array of tables
+    whose order is their meaning (the dial plan), named by position from 1; SINGLE, one table (named by its own
+    name, `email`), always present with its defaults: it is modified or reset (removed), never added."""
 
     type: str
     path: tuple[str, ...]
@@ -35,12 +43,18 @@ class Section:
     key: str
     live: bool
     secrets: tuple[str, ...] = ()
+    shape: str = LIST
 
-    def entries(self, cfg: config_mod.Config) -> list[Any]:
+    def entries(self, cfg: config_mod.Config) -> list[tuple[str, Any]]:
+        """(id, entry) of every entry, in the file's order."""
         value: Any = cfg
         for part in self.path:
             value = getattr(value, part)
-        return list(value)
+        if self.shape == SINGLE:
+            return [(self.path[-1], value)]
+        if self.shape == ORDERED:
+            return [(str(i), e) for i, e in enumerate(value, start=1)]
+        return [(str(getattr(e, self.key)), e) for e in value]
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -48,6 +62,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("GsmLine", ("modems",), config_mod.ModemConfig, "name", live=False, secrets=("pin",)),
     Section("SipAccount", ("sip", "accounts"), config_mod.SipAccount, "name", live=False, secrets=("password",)),
     Section("SipPeer", ("sip", "peers"), config_mod.SipPeer, "name", live=False),
+    Section("Route", ("routes",), config_mod.RouteRule, "", live=True, shape=ORDERED),
+    Section("Email", ("email",), config_mod.EmailConfig, "", live=True, secrets=("password",), shape=SINGLE),
 )
 MASK = "********"
 
@@ -154,18 +170,19 @@ def _fsync_dir(path: Path) -> None:
 
 @dataclass(frozen=True)
 class Change:
-    """The outcome of an edit: the entry as now configured (None when removed), the new config, and whether the
-    daemon applied it live (else it takes effect at the next restart)."""
+    """The outcome of an edit: the entry as now configured and its id (None when removed), the new config, and
+    whether the daemon applied it live (else it takes effect at the next restart)."""
 
     section: Section
     entry: Any | None
     config: config_mod.Config
     live: bool
+    id: str = ""
 
 
 class ConfigEditor:
-    """Get, add, modify and remove entries of the list sections; `apply(new_config, section)` makes a live
-    section's change take effect (the composition root's)."""
+    """Get, add, modify and remove entries of the editable sections; `apply(new_config, section)` makes a live
+    section's change take effect and says whether it fully did (the composition root's)."""
 
     def __init__(self, *, file: ConfigFile, apply: Callable[[config_mod.Config, Section], bool]) -> None:
         self.file = file
@@ -175,84 +192,145 @@ class ConfigEditor:
     def current(self) -> config_mod.Config:
         return self._parse(_tomlkit().dumps(self.file.read()), None)
 
-    def get(self, type_name: str, key: str = "") -> tuple[Section, list[Any]]:
+    def get(self, type_name: str, key: str = "") -> tuple[Section, list[tuple[str, Any]]]:
+        """The section and its (id, entry) pairs; with `key`, that entry only (701 when there is none)."""
         sec = section(type_name)
         entries = sec.entries(self.current())
         if key:
-            entries = [e for e in entries if getattr(e, sec.key) == key]
+            entries = [(i, e) for i, e in entries if i == self._id(sec, key)]
             if not entries:
                 raise ConfigNotFound(f"{sec.type} {key}")
         return sec, entries
 
-    def add(self, type_name: str, values: Mapping[str, str]) -> Change:
+    def add(self, type_name: str, values: Mapping[str, str], *, position: int | None = None) -> Change:
+        """A new entry; for the dial plan, `position` (from 1) is where it goes (default: last)."""
         sec = section(type_name)
-        key = values.get(sec.key, "").strip()
-        if not key:
+        if sec.shape == SINGLE:
+            raise ConfigAlreadyExists()  # always there (with its defaults): ModifyConfig changes it
+        key = values.get(sec.key, "").strip() if sec.shape == LIST else ""
+        if sec.shape == LIST and not key:
             raise InvalidConfig(sec.type, detail=f"'{sec.key}' is required")
         with self._lock:
             doc = self.file.read()
             items = self._items(doc, sec)
-            if any(str(t.get(sec.key, "")) == key for t in items):
+            if sec.shape == LIST and any(str(t.get(sec.key, "")) == key for t in items):
                 raise ConfigAlreadyExists()
             table = _tomlkit().table()
             for name, raw in values.items():
                 table[name] = self._value(sec, name, raw)
-            items.append(table)
+            if sec.shape == ORDERED:
+                at = self._position(sec, position, len(items) + 1)
+                items.insert(at - 1, table)
+                key = str(at)
+            else:
+                items.append(table)
             return self._commit(doc, sec, key)
 
-    def modify(self, type_name: str, key: str, values: Mapping[str, str], unset: tuple[str, ...] = ()) -> Change:
+    def modify(self, type_name: str, key: str, values: Mapping[str, str], unset: tuple[str, ...] = (), *,
+               position: int | None = None) -> Change:
+        """Change keys of an entry (`unset`: back to their defaults); a dial-plan rule may move to `position`.
+        A secret sent back as it is shown (`********`) is left as it was."""
         sec = section(type_name)
         with self._lock:
             doc = self.file.read()
-            table = self._find(self._items(doc, sec), sec, key)
+            table, items = self._find(doc, sec, key)
             for name, raw in values.items():
+                if name in sec.secrets and raw == MASK:
+                    continue
                 table[name] = self._value(sec, name, raw)
             for name in unset:
-                if name == sec.key:
+                if sec.shape == LIST and name == sec.key:
                     raise InvalidConfig(sec.type, detail=f"'{sec.key}' cannot be unset")
                 if name in table:
                     del table[name]
+            if sec.shape == ORDERED:
+                at = int(self._id(sec, key))
+                if position is not None:
+                    new_at = self._position(sec, position, len(items))
+                    if new_at != at:
+                        items.insert(new_at - 1, items.pop(at - 1))
+                        at = new_at
+                return self._commit(doc, sec, str(at))
+            if sec.shape == SINGLE:
+                return self._commit(doc, sec, sec.path[-1])
             return self._commit(doc, sec, str(table.get(sec.key, key)))
 
     def remove(self, type_name: str, key: str) -> Change:
+        """Remove an entry; for a SINGLE section, the section (its keys back to their defaults)."""
         sec = section(type_name)
         with self._lock:
             doc = self.file.read()
-            items = self._items(doc, sec)
-            table = self._find(items, sec, key)
-            items.remove(table)
+            table, items = self._find(doc, sec, key)
+            if sec.shape == SINGLE:
+                parent = self._parent(doc, sec)
+                if sec.path[-1] in parent:
+                    del parent[sec.path[-1]]
+            else:
+                items.remove(table)
             return self._commit(doc, sec, None)
 
     # ---- internals -----------------------------------------------------------------------------------
+    def _id(self, sec: Section, key: str) -> str:
+        """An entry's id as the API may write it: a position of the dial plan as a plain number, the single
+        section by its name (or no id at all)."""
+        key = key.strip()
+        if sec.shape == ORDERED:
+            return str(int(key)) if key.isdigit() else key
+        if sec.shape == SINGLE:
+            return sec.path[-1] if key.lower() in ("", sec.path[-1]) else key
+        return key
+
+    def _position(self, sec: Section, position: int | None, last: int) -> int:
+        if position is None:
+            return last
+        if not 1 <= position <= last:
+            raise InvalidConfig(sec.type, detail=f"'position' must be 1-{last}, got {position}")
+        return position
+
     def _value(self, sec: Section, name: str, raw: str) -> Any:
         try:
             return to_value(sec.cls, name, raw)
         except ConfigError as exc:
             raise InvalidConfig(sec.type, detail=f"{'.'.join(sec.path)}: {exc}") from exc
 
-    def _items(self, doc: Any, sec: Section) -> Any:
-        """The section's array of tables; when the file has none, the built-in defaults written out first (an
-        added entry must not silently replace the default one the daemon runs with)."""
+    def _parent(self, doc: Any, sec: Section) -> Any:
         tomlkit = _tomlkit()
         parent: Any = doc
         for part in sec.path[:-1]:
             if part not in parent:
                 parent[part] = tomlkit.table()
             parent = parent[part]
+        return parent
+
+    def _items(self, doc: Any, sec: Section) -> Any:
+        """A list section's array of tables; when the file has none, the built-in defaults written out first (an
+        added entry must not silently replace the default one the daemon runs with)."""
+        tomlkit = _tomlkit()
+        parent = self._parent(doc, sec)
         name = sec.path[-1]
         if name not in parent:
             aot = tomlkit.aot()
-            for entry in sec.entries(config_mod.Config()):
+            for _, entry in sec.entries(config_mod.Config()):
                 t = tomlkit.table()
                 t[sec.key] = getattr(entry, sec.key)
                 aot.append(t)
             parent[name] = aot
         return parent[name]
 
-    def _find(self, items: Any, sec: Section, key: str) -> Any:
-        for table in items:
-            if str(table.get(sec.key, "")) == key:
-                return table
+    def _find(self, doc: Any, sec: Section, key: str) -> tuple[Any, Any]:
+        """The entry's table and the array it is in (None for a SINGLE section, whose table is made if absent)."""
+        want = self._id(sec, key)
+        if sec.shape == SINGLE:
+            if want != sec.path[-1]:
+                raise ConfigNotFound(f"{sec.type} {key}")
+            parent = self._parent(doc, sec)
+            if sec.path[-1] not in parent:
+                parent[sec.path[-1]] = _tomlkit().table()
+            return parent[sec.path[-1]], None
+        items = self._items(doc, sec)
+        for i, table in enumerate(items, start=1):
+            if (str(i) if sec.shape == ORDERED else str(table.get(sec.key, ""))) == want:
+                return table, items
         raise ConfigNotFound(f"{sec.type} {key}")
 
     def _parse(self, text: str, sec: Section | None) -> config_mod.Config:
@@ -267,8 +345,8 @@ class ConfigEditor:
         self.file.write(text)
         log.info("config: %s %s changed in %s", sec.type, key or "(removed)", self.file.path)
         live = sec.live and self._apply(new, sec)
-        entry = next((e for e in sec.entries(new) if key is not None and getattr(e, sec.key) == key), None)
-        return Change(sec, entry, new, live)
+        entry = next((e for i, e in sec.entries(new) if key is not None and i == key), None)
+        return Change(sec, entry, new, live, key or "")
 
 
 def entry_fields(sec: Section, entry: Any) -> list[tuple[str, Any]]:

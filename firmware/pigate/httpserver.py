@@ -8,7 +8,8 @@ import socket
 import threading
 from typing import Any, Callable
 
-from waitress.server import create_server
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, create_server
 
 from pigate.errors import ListenError
 
@@ -16,6 +17,35 @@ log = logging.getLogger(__name__)
 # waitress warns on every request queued behind busy workers: thousands of lines a second under a flood,
 # which costs more than the requests themselves. Our own code logs floods (once per address).
 QUIET_LOGGERS = ("waitress.queue",)
+
+
+class _Channel(HTTPChannel):
+    """waitress's connection, without its loop spinning while a worker writes a response.
+
+    A worker that writes (`write_soon`) appends to the output buffer and sends it itself, holding the buffer's
+    lock. Meanwhile waitress's loop sees output pending, selects the socket as writable (it is, at once),
+    fails to take the lock and goes round again: measured, ~20 turns of the loop per SendSms, each turn asking
+    every open connection whether it is readable or writable - so each open dashboard stream made every
+    request dearer (20 streams: SendSms 25-50% slower). While a worker holds the lock, the connection is not
+    writable for the loop; what the worker could not send (the socket was full) the loop sends once the lock
+    is free: the worker pulls the loop's trigger after letting go of it. (It reads waitress's channel state,
+    hence `waitress<4` in setup.cfg; tests/foundation/test_httpserver.py checks what it relies on.)
+    """
+
+    def writable(self) -> bool:
+        if not super().writable():
+            return False
+        if self.requests and not (self.will_close or self.close_when_flushed):
+            if not self.outbuf_lock.acquire(False):
+                return False
+            self.outbuf_lock.release()
+        return True
+
+    def write_soon(self, data: bytes) -> int:
+        written = super().write_soon(data)
+        if self.total_outbufs_len:
+            self.server.pull_trigger()
+        return written
 
 
 class HttpServer:
@@ -62,8 +92,12 @@ class HttpServer:
         self.bind()
         sock, self._socket = self._socket, None
         try:
-            self._server = create_server(self._app, sockets=[sock], threads=self._threads, ident="pigate",
-                                         **self._adjustments)
+            channels: dict = {}
+            self._server = create_server(self._app, map=channels, sockets=[sock], threads=self._threads,
+                                         ident="pigate", **self._adjustments)
+            for server in list(channels.values()):
+                if isinstance(server, BaseWSGIServer):
+                    server.channel_class = _Channel
         except BaseException:
             sock.close()
             raise

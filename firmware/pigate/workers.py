@@ -50,6 +50,10 @@ class WakeableLoop:
         self._wake.set()
 
     @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
     def stopping(self) -> bool:
         """True once stop() was called: a long step should return early."""
         return self._stop.is_set()

@@ -86,6 +86,10 @@ class Box:
         assert a.code == 200, a.raw
         return a.find("CallId")
 
+    def idle(self, timeout: float = 10) -> None:
+        """Until the gateway lists no active call (every call placed so far is over on its side too)."""
+        wait_for(lambda: not self.api("ListActiveCalls").root.findall(".//CallId"), timeout, "the calls to end")
+
     def handset_call(self, handset: str, *, after: int, timeout: float = 15) -> HandsetCall:
         """The handset's call numbered `after` (0 = its first), once it is connected."""
         h = self.net.handset(handset)

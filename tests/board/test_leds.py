@@ -11,6 +11,7 @@ from pigate.board.leds import StatusLeds
 from pigate.board.gpio import MemoryPins
 from pigate.errors import ConfigError
 from pigate.modem import events as ev
+from pigate.sip import TrunkChanged
 from tests.board.conftest import ACTIVITY, NETWORK, POWER, intervals, wait_until
 
 
@@ -31,14 +32,38 @@ def test_network_blinks_fast_while_a_line_comes_up_then_stays_lit(leds_factory, 
     leds, pins = leds_factory()
     t0 = time.monotonic()
     state(bus, "gsm1", "initializing")
-    time.sleep(0.35)
-    fast = intervals(pins, NETWORK, t0)
-    assert len(fast) >= 4 and all(0.01 <= d <= 0.15 for d in fast), fast
+    time.sleep(0.6)
+    fast = sorted(intervals(pins, NETWORK, t0))
+    # Fast, not slow: half periods of 0.05 s against 0.2 s. The blink is phase-locked, so a late wake-up on a
+    # busy machine skips an edge (one interval of 0.1 s or 0.15 s) but never shifts the rest: the median tells.
+    assert len(fast) >= 4 and fast[0] >= 0.01 and fast[len(fast) // 2] < 0.125, fast
     state(bus, "gsm1", "registered")
     wait_until(lambda: pins.level(NETWORK))
     t1 = time.monotonic()
     time.sleep(0.3)
     assert pins.level(NETWORK) is True and pins.edges(NETWORK, since=t1) == []
+
+
+def test_a_sip_account_shows_on_the_network_led_as_a_line_does(leds_factory, bus):
+    leds, pins = leds_factory()
+    state(bus, "gsm1", "registered")
+    assert leds.network == "on"
+    bus.publish(TrunkChanged(name="pbx", state="registering"))
+    bus.wait_idle()
+    assert leds.network == "fast" and leds.trunks() == {"pbx": "registering"}
+    bus.publish(TrunkChanged(name="pbx", state="registered"))
+    bus.wait_idle()
+    assert leds.network == "on"
+    bus.publish(TrunkChanged(name="pbx", state="refused", last_error="403 Forbidden: wrong username or password"))
+    bus.wait_idle()
+    assert leds.network == "slow"  # a person is needed, as for a SIM
+    t0 = time.monotonic()
+    wait_until(lambda: len(pins.edges(NETWORK, since=t0)) >= 2)
+    bus.publish(TrunkChanged(name="pbx", state="not registered", last_error="408 Request Timeout"))
+    bus.wait_idle()
+    assert leds.network == "fast"
+    state(bus, "gsm1", "down")
+    assert leds.network == "fast"  # the line is down, the account retries: not dark, someone is working on it
 
 
 def test_a_sim_problem_blinks_slowly_and_a_mix_shows_the_worst(leds_factory, bus):

@@ -1,4 +1,5 @@
-"""The LED patterns as pure functions: what the network LED shows for a set of line states, and blink timing."""
+"""The LED patterns as pure functions: what the network LED shows for a set of line and SIP account states,
+and blink timing."""
 
 from __future__ import annotations
 
@@ -27,6 +28,22 @@ from pigate.board.patterns import LedTimings, blink_level, network_pattern
 ])
 def test_network_pattern(states, shown):
     assert network_pattern(states) == shown
+
+
+@pytest.mark.parametrize("states, trunks, shown", [
+    # a SIP account counts as a line does, its registration as the line's
+    ([], ["registered"], "on"),
+    (["registered"], ["registered"], "on"),
+    ([], ["registering"], "fast"),
+    (["registered"], ["not registered"], "fast"),
+    (["down"], ["registered"], "fast"),  # the lines are down: not all is well, though SIP is up
+    # the registrar refused the credentials: a person is needed, as for a SIM
+    (["registered"], ["refused"], "slow"),
+    (["searching"], ["registered", "refused"], "slow"),
+    ([], [], "off"),
+])
+def test_network_pattern_with_sip_accounts(states, trunks, shown):
+    assert network_pattern(states, trunks) == shown
 
 
 def test_blinks_start_lit_and_alternate_at_their_rate():

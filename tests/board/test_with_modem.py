@@ -87,11 +87,12 @@ def test_losing_registration_blinks_fast_and_regaining_it_lights_steady(box):
     t0 = time.monotonic()
     box.sim.faults.registration_lost()
     box.wait_state("searching")
-    time.sleep(0.3)
+    # Eight levels, however long a busy machine takes to let the LED thread draw them.
+    wait_until(lambda: len(intervals(box.pins, NETWORK, t0)) >= 8, timeout=10)
     fast = intervals(box.pins, NETWORK, t0)
     # The fast pattern (0.05 s a level here), not the slow one (0.2 s): the blink is phase-locked to the clock,
-    # so a late wake-up on a busy machine skips an edge rather than stretching the pattern.
-    assert len(fast) >= 3 and all(d < 0.2 for d in fast) and sorted(fast)[len(fast) // 2] <= 0.06, fast
+    # so a late wake-up on a busy machine skips an edge (one long level) rather than stretching the pattern.
+    assert sorted(fast)[len(fast) // 2] <= 0.06, fast
     box.sim.faults.registration_regained()
     box.wait_state("registered")
     box.bus.wait_idle()

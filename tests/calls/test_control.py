@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import wave
 
 from pigate.media import wav
@@ -93,8 +94,14 @@ def test_record_command_keeps_what_the_handset_said(gateway):
     answer = gateway.api("Record", CallId=call_id, Format="wav", Duration="1.5",
                          FinishedUrl=gateway.app.url("/recorded"))
     assert answer.code == 200
-    hc.play_pcm(tone(440, 1.0))
-    done = gateway.app.wait("/recorded", timeout=10)[0]
+    # The handset talks until the recording is over: it starts on the call's control thread a moment after the
+    # answer (a moment that is long on a loaded machine), and all of it must hold the tone.
+    deadline = time.monotonic() + 10
+    while not gateway.app.of("/recorded"):
+        assert time.monotonic() < deadline, "no RecordCompleted"
+        hc.play_pcm(tone(440, 0.1))
+        time.sleep(0.1)
+    done = gateway.app.of("/recorded")[0]
     assert (done["NotificationName"], done["Success"], done["CallId"], done["Caller"], done["Callee"]) == (
         "RecordCompleted", "true", call_id, "9999", BOB)
     assert 1.3 <= float(done["Duration"]) <= 1.7

@@ -44,7 +44,7 @@ Route = str | Callable[[dict[str, str]], str]
 class WebApp:
     """A loopback web app: `routes` maps a path to OzML (or a function of the posted fields); every post is kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.routes: dict[str, Route] = {}
         self.posts: list[tuple[str, dict[str, str]]] = []
         self._cond = threading.Condition()
@@ -68,7 +68,7 @@ class WebApp:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
                                        name="calls-webapp", daemon=True)

@@ -84,8 +84,10 @@ def test_a_bad_value_is_702_naming_the_key_and_changes_nothing(daemon_factory, p
 
 def test_701_and_703(daemon_factory):
     d = daemon_factory(BASE)
-    assert (d.call("GetConfig", Type="Route").code, d.call("GetConfig", Type="Route").message) == (
-        701, "Configuration for type 'Route' not found")
+    assert (d.call("GetConfig", Type="Trunk").code, d.call("GetConfig", Type="Trunk").message) == (
+        701, "Configuration for type 'Trunk' not found")
+    assert d.call("ModifyConfig", Type="Route", Id="1", to="gsm").code == 701        # no rule 1 yet
+    assert d.call("AddConfig", Type="Email").code == 703                            # always there: modify it
     assert d.call("ModifyConfig", Type="ApiExtension", Id="4321", error_url="x").code == 701
     assert d.call("RemoveConfig", Type="GsmLine", Id="gsm7").code == 701
     again = d.call("AddConfig", Type="ApiExtension", Id="9999")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import subprocess
 import time
 
 import pytest
@@ -11,9 +12,21 @@ import pytest
 from pigate.errors import MediaError
 from pigate.media import Tts, choose_voice
 from pigate.media import wav
+from pigate.media.espeak import Espeak
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                 reason="espeak-ng is not installed (scripts/bootstrap installs it)")
+
+
+def cutoff_espeak(tmp_path):
+    """A stand-in for espeak-ng that runs the real one but dies after 16 KiB of its output (as a crash would)."""
+    exe = tmp_path / "bin" / "espeak-ng"
+    exe.parent.mkdir()
+    real = shutil.which("espeak-ng")
+    exe.write_text(f"#!/bin/sh\n{real} \"$@\" | head -c 16384\nexit 1\n")
+    exe.chmod(0o755)
+    return exe
+
 
 TEN_WORDS = "Welcome to the gateway, please press one for the sales team."
 
@@ -85,22 +98,38 @@ def test_empty_or_huge_text_is_refused(tmp_path):
 
 
 def test_the_prompt_cache_is_capped(tmp_path):
-    tts = Tts(cache_dir=tmp_path, max_bytes=300_000)
+    tts = Tts(cache_dir=tmp_path, max_bytes=100_000)
     paths = [tts.synth(f"This is prompt number {n} of the menu.") for n in range(6)]
     total = sum(p.stat().st_size for p in tmp_path.iterdir())
-    assert total <= 300_000
+    assert total <= 100_000
     assert paths[-1].exists() and not paths[0].exists()
 
 
-def test_a_new_prompt_comes_in_pieces_that_add_up_to_the_cached_one(tmp_path):
+def test_a_new_prompt_comes_in_whole_frames_that_add_up_to_the_cached_one(tmp_path):
     tts = Tts(cache_dir=tmp_path)
-    pieces = list(tts.synth_pieces(TEN_WORDS, first=0.2, rest=1.0))
-    assert len(pieces[0]) == 3200 and all(len(p) == 16000 for p in pieces[1:-1]), [len(p) for p in pieces]
-    assert len(pieces) >= 3  # a first fifth of a second to start on, then whole seconds
+    pieces = list(tts.synth_pieces(TEN_WORDS))
+    assert len(pieces) >= 3 and all(len(p) % 320 == 0 for p in pieces[:-1]), [len(p) for p in pieces]
     # complete, it is cached: the same prompt again is one piece, equal to what the pieces made
     again = list(tts.synth_pieces(TEN_WORDS))
     assert again == [b"".join(pieces)]
     assert wav.decode(tts.synth(TEN_WORDS).read_bytes()).samples.tobytes() == again[0]
+
+
+def test_a_long_prompt_starts_long_before_espeak_ng_could_have_finished_it(tmp_path):
+    # about four minutes of speech: espeak-ng alone needs most of a second for it here
+    text = " ".join([TEN_WORDS] * 60)
+    tts = Tts(cache_dir=tmp_path)
+    tts.voices()
+    start = time.perf_counter()
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(tmp_path / "whole.out"), text], check=True)
+    whole_text = time.perf_counter() - start
+    start = time.perf_counter()
+    it = tts.synth_pieces(text)
+    first = len(next(it))
+    first_at = time.perf_counter() - start
+    rest = sum(len(p) for p in it)
+    assert first < (first + rest) / 100  # a sliver of the prompt, not the prompt
+    assert first_at < whole_text / 3, (first_at, whole_text)
 
 
 def test_a_prompt_abandoned_half_way_is_not_cached(tmp_path):
@@ -108,4 +137,15 @@ def test_a_prompt_abandoned_half_way_is_not_cached(tmp_path):
     it = tts.synth_pieces(TEN_WORDS)
     next(it)
     it.close()
+    assert not list(tmp_path.glob("*.wav")), "a half-made prompt must not be stored"
     assert len(list(tts.synth_pieces(TEN_WORDS))) > 1, "a half-made prompt must not be served as cached"
+
+
+def test_a_prompt_whose_synthesis_fails_half_way_is_not_cached(tmp_path):
+    # espeak-ng's output is cut off after its first block: sox sees a short stream, espeak-ng is killed
+    tts = Tts(cache_dir=tmp_path, engine=Espeak(espeak=str(cutoff_espeak(tmp_path))))
+    it = tts.synth_pieces(TEN_WORDS)
+    with pytest.raises(MediaError, match="espeak-ng"):
+        for _ in it:
+            pass
+    assert not list(tmp_path.glob("*.wav"))

@@ -56,12 +56,12 @@ class PeerProcess:
     """tests/sip/peer.py in a subprocess: commands in, JSON events out."""
 
     def __init__(self, *, gateway_port: int, tone: int = 0, answer: str = "answer", listen: str = "127.0.0.1",
-                 port: int | None = None):
+                 alarm: str = "", port: int | None = None):
         self.port = port or free_sip_port(listen)
         self.listen = listen
         self.proc = subprocess.Popen(
             [sys.executable, "-u", str(HERE / "peer.py"), "--port", str(self.port), "--listen", listen,
-             "--gateway-port", str(gateway_port), "--tone", str(tone), "--answer", answer],
+             "--gateway-port", str(gateway_port), "--tone", str(tone), "--answer", answer, "--alarm", alarm],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=pigate_env(), cwd=ROOT)
         self.events: queue.Queue[dict] = queue.Queue()

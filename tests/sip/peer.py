@@ -1,13 +1,16 @@
 """A second pjsua2 process for the SIP tests (one pjsua2 Endpoint per process), driven over stdin/stdout.
 
-It runs pigate's SipDriver with the gateway under test as its peer `gw`, answers calls when told to, sends a
-tone from a frame port and reports the strongest of a few test frequencies in what it receives.
+It runs pigate's SipDriver with the gateway under test as its peer `gw`, answers calls (or rejects them with 486,
+or lets them ring: --answer), sends a tone from a frame port and reports the strongest of a few test frequencies
+in what it receives.
 Commands, one JSON object per line on stdin: {"cmd": "dial", "target": "123"}, {"cmd": "dtmf", "digits": "12",
 "method": "info"}, {"cmd": "hold"}, {"cmd": "unhold"}, {"cmd": "hangup"}, {"cmd": "tone"} (report the received
 tone), {"cmd": "level", "ms": 500} (the RMS of the last ms received), {"cmd": "burst", "hz": 1000, "ms": 300}
 (send a tone burst now instead of the steady tone; answers Burst with when its first frame went to the port),
 {"cmd": "onset", "after": T} (answers Onset with when the first voiced frame after monotonic time T arrived, or
-null), {"cmd": "quit"}.
+null), {"cmd": "panel", "target": "100", "blocks": [...]} (a Contact ID panel's call: handshake, blocks,
+kissoffs; reports PanelReport), {"cmd": "quit"}.
+With --alarm receiver it is a Contact ID central station on the calls it answers (reports AlarmBlock).
 Each event or answer is one JSON line on stdout, with `at`: the peer's time.monotonic() when it was written
 (the same clock as the test's on Linux).
 """
@@ -23,9 +26,11 @@ import time
 from array import array
 from collections import deque
 
+from pigate.alarm.contactid import BLOCK_LENGTH, HANDSHAKE_HZ, KISSOFF_HZ, checksum_ok, handshake_pcm, kissoff_pcm
+from pigate.alarm.tones import ToneListener
 from pigate.config import SipPeer
 from pigate.media.dtmf import tone_pcm
-from pigate.sip import FRAME_BYTES, Answered, Ended, SipCall, SipDriver
+from pigate.sip import FRAME_BYTES, Answered, Digit, Ended, SipCall, SipDriver
 
 PROBE = (400, 600, 1000, 1400)
 
@@ -61,6 +66,13 @@ class Peer:
         self.burst_at: float | None = None
         self.burst_sent = threading.Event()
         self.stop = threading.Event()
+        self.alarm = args.alarm
+        self.media_lock = threading.Lock()
+        self.inject = bytearray()     # PCM to send before the tone (Contact ID handshake and kissoffs)
+        self.ear = bytearray()        # everything received since the alarm code last read it
+        self.digits = ""
+        self.digit_times: list[float] = []
+        self.answered = threading.Event()
 
     def out(self, **msg: object) -> None:
         with self.lock:
@@ -73,6 +85,61 @@ class Peer:
         self.out(event=name, **extra)
         if isinstance(ev, Answered):
             ev.call.connect(self.port)  # not self.call: dial() may not have returned yet
+            self.answered.set()
+            if self.alarm == "receiver" and ev.call.direction == "in":
+                threading.Thread(target=self.alarm_receiver, daemon=True).start()
+        elif isinstance(ev, Digit):
+            with self.media_lock:
+                self.digits += ev.digit
+                self.digit_times.append(time.monotonic())
+
+    def play(self, pcm: bytes) -> None:
+        with self.media_lock:
+            self.inject += pcm
+
+    def heard(self) -> bytes:
+        with self.media_lock:
+            data, self.ear = bytes(self.ear), bytearray()
+        return data
+
+    def alarm_receiver(self) -> None:
+        """A Contact ID central station on the answered call: handshake, a kissoff for each valid block."""
+        time.sleep(0.5)
+        self.play(handshake_pcm())
+        seen = 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not self.stop.is_set():
+            with self.media_lock:
+                block = self.digits[seen:seen + BLOCK_LENGTH]
+            if len(block) < BLOCK_LENGTH:
+                time.sleep(0.02)
+                continue
+            seen += BLOCK_LENGTH
+            ok = checksum_ok(block)
+            if ok:
+                self.play(kissoff_pcm())
+            with self.media_lock:
+                took = self.digit_times[seen - 1] - self.digit_times[seen - BLOCK_LENGTH]
+            self.out(event="AlarmBlock", block=block, ok=ok, seconds=round(took, 3))
+
+    def panel(self, target: str, blocks: list[str]) -> None:
+        """A Contact ID panel: call `target`, wait for the handshake, send each block, wait for its kissoff."""
+        self.answered.clear()
+        call = self.driver.dial(target, trunk="gw", caller_id="alarmpanel", listener=self.event)
+        report = {"handshake": False, "acknowledged": []}
+        if self.answered.wait(10):
+            self.heard()
+            ear = ToneListener(self.heard)
+            report["handshake"] = (ear.wait_tone(HANDSHAKE_HZ[0], min_ms=60, timeout=6.0)
+                                   and ear.wait_tone(HANDSHAKE_HZ[1], min_ms=60, timeout=1.5))
+            for block in blocks if report["handshake"] else ():
+                time.sleep(0.25)
+                call.send_dtmf(block)
+                if ear.wait_tone(KISSOFF_HZ, min_ms=400, timeout=6.0):
+                    report["acknowledged"].append(block)
+                    ear.wait_end(KISSOFF_HZ, timeout=2.0)
+        call.hangup()
+        self.out(event="PanelReport", **report)
 
     def incoming(self, call: SipCall) -> None:
         self.out(event="Incoming", caller=call.caller, called=call.called, trunk=call.trunk)
@@ -82,14 +149,19 @@ class Peer:
         self.call = call
         call.listen(self.event)
         call.ringing()
-        call.answer()
+        if self.answer == "answer":
+            call.answer()  # "ring": it rings until the caller gives up
 
     def pump(self) -> None:
         """Feeds the tone (or a burst, then silence), paced at 20 ms."""
         i = 0
         next_at = time.monotonic()
         while not self.stop.is_set():
-            if self.burst:
+            with self.media_lock:
+                injected, self.inject = bytes(self.inject[:FRAME_BYTES]), self.inject[FRAME_BYTES:]
+            if injected:
+                self.port.write(injected.ljust(FRAME_BYTES, b"\0"))
+            elif self.burst:
                 if self.burst_at is None:
                     self.burst_at = time.monotonic()
                     self.burst_sent.set()
@@ -111,6 +183,9 @@ class Peer:
             self.arrivals.append((time.monotonic(), rms > 300))
             self.received += frame
             del self.received[:-16000]
+            with self.media_lock:
+                self.ear += frame
+                del self.ear[:-80000]
 
     def run(self) -> None:
         self.driver.start()
@@ -151,6 +226,8 @@ class Peer:
             self.call.unhold()
         elif what == "hangup":
             self.call.hangup()
+        elif what == "panel":
+            threading.Thread(target=self.panel, args=(cmd["target"], cmd["blocks"]), daemon=True).start()
         elif what == "level":
             tail = bytes(self.received[-16 * int(cmd.get("ms", 500)):])
             samples = array("h", tail[:len(tail) // 2 * 2])
@@ -179,7 +256,9 @@ def main() -> None:
     ap.add_argument("--listen", default="127.0.0.1")
     ap.add_argument("--gateway-port", type=int, required=True)
     ap.add_argument("--tone", type=int, default=0)
-    ap.add_argument("--answer", choices=("answer", "reject"), default="answer")
+    ap.add_argument("--answer", choices=("answer", "reject", "ring"), default="answer")
+    ap.add_argument("--alarm", choices=("", "receiver"), default="",
+                    help="receiver: act as a Contact ID central station on the calls it answers")
     Peer(ap.parse_args()).run()
 
 

@@ -121,6 +121,8 @@ def test_errors_are_problem_json_with_the_ozeki_code(daemon_factory):
 
 def test_calls_and_status(daemon_factory):
     d = daemon_factory()
+    # The line comes up in the background: until it is registered a call has no line (409, as the API says).
+    assert until(lambda: get_json(f"{d.base}/v1/status")["lines"][0]["state"] == "registered", timeout=15)
     status, _, call = post_json(f"{d.base}/v1/calls", {"to": A, "ozml": "<Response><Speak>Hi</Speak></Response>"})
     assert status == 202
     ended = until(lambda: get_json(f"{d.base}/v1/calls")["history"]["items"], timeout=15)
@@ -220,7 +222,9 @@ def test_status_lists_the_sip_trunks_as_configured(daemon_factory):
     d = daemon_factory('[sip]\nenabled = false\n[[sip.accounts]]\nname = "pbx"\nregistrar = "127.0.0.1:5099"\n'
                        'username = "box"\n[[sip.peers]]\nname = "office"\naddress = "127.0.0.1:5098"\n')
     sip = get_json(f"{d.base}/v1/status")["sip"]
-    assert sip == [{"name": "pbx", "kind": "account", "where": "box@127.0.0.1:5099", "state": "disabled"},
-                   {"name": "office", "kind": "peer", "where": "127.0.0.1:5098", "state": "disabled"}]
+    assert sip == [{"name": "pbx", "kind": "account", "where": "box@127.0.0.1:5099", "state": "disabled",
+                    "connected": False, "last_error": None},
+                   {"name": "office", "kind": "peer", "where": "127.0.0.1:5098", "state": "disabled",
+                    "connected": False, "last_error": None}]
     _, _, body = fetch(f"{d.base}/metrics")
     assert 'pigate_sip_registered{account="pbx"} 0.0' in body.decode()

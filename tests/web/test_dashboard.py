@@ -12,6 +12,8 @@ HANDSET = "+15551230001"
 
 def test_page_shows_the_modem_and_an_sms_sent_from_the_form_turns_delivered_live(daemon_factory, browser, tmp_path):
     d = daemon_factory()
+    # The line comes up in the background; until then ModemCommand has no modem to ask.
+    assert until(lambda: get_json(f"{d.base}/v1/status")["lines"][0]["state"] == "registered", timeout=15)
     # The simulated modem's own answer to AT+CSQ, asked through the API: what the page must show.
     csq = d.call("ModemCommand", AtCommand="AT+CSQ").find("Modem/Response")
     rssi = int(csq.split(":")[1].split(",")[0])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import time
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence, TextIO
 
 from pigate.addressbook import formats
 from pigate.addressbook.formats import FormatError, NewContact
@@ -67,7 +68,12 @@ class AddressBook:
 
     def import_text(self, text: str, *, format: str, book: str = DEFAULT_BOOK) -> int:
         """Every contact of a vCard or CSV text into `book`, all or none; FormatError or ContactError otherwise."""
-        parsed = formats.from_vcards(text) if format == "vcard" else formats.from_csv(text)
+        return self.import_stream(io.StringIO(text, newline=""), format=format, book=book)
+
+    def import_stream(self, stream: TextIO, *, format: str, book: str = DEFAULT_BOOK) -> int:
+        """Like import_text, reading the text as it is parsed (an upload of megabytes is never held whole): the
+        contacts are checked as they come, then stored in one transaction, so the database is held only briefly."""
+        parsed = formats.iter_vcards(stream) if format == "vcard" else formats.iter_csv(stream)
         checked = []
         for i, contact in enumerate(parsed):
             try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, Iterator, TextIO
 
 CSV_COLUMNS = ("name", "numbers", "email", "organization", "note")
 
@@ -33,24 +33,34 @@ def _vobject():
 
 
 def from_vcards(text: str) -> list[NewContact]:
+    return list(iter_vcards(io.StringIO(text)))
+
+
+def iter_vcards(stream: TextIO) -> Iterator[NewContact]:
+    """The contacts of a vCard stream, one card at a time (the text is read as the cards are)."""
     vobject = _vobject()
-    try:
-        cards = list(vobject.readComponents(text, ignoreUnreadable=False))
-    except Exception as exc:  # vobject raises ParseError and plain ValueErrors alike
-        raise FormatError(f"not vCard: {exc}") from exc
-    out = []
-    for i, card in enumerate(cards):
+    cards = vobject.readComponents(stream, ignoreUnreadable=False)
+    i = 0
+    while True:
+        try:
+            card = next(cards)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"after card {i}: not UTF-8 text") from exc
+        except Exception as exc:  # vobject raises ParseError and plain ValueErrors alike
+            raise FormatError(f"not vCard{f' after card {i}' if i else ''}: {exc}") from exc
+        i += 1
         if card.name.upper() != "VCARD":
-            raise FormatError(f"item {i + 1} is a {card.name}, not a VCARD")
+            raise FormatError(f"item {i} is a {card.name}, not a VCARD")
         contents = card.contents
         name = _first(contents, "fn") or " ".join(
             p for p in (getattr(_value(contents, "n"), "given", ""), getattr(_value(contents, "n"), "family", "")) if p)
         numbers = tuple(str(t.value).strip() for t in contents.get("tel", []) if str(t.value).strip())
         org = _value(contents, "org")
         org_text = ";".join(org) if isinstance(org, (list, tuple)) else (org or "")
-        out.append(NewContact(name=(name or "").strip(), numbers=numbers, email=_first(contents, "email"),
-                              organization=str(org_text), note=_first(contents, "note")))
-    return out
+        yield NewContact(name=(name or "").strip(), numbers=numbers, email=_first(contents, "email"),
+                         organization=str(org_text), note=_first(contents, "note"))
 
 
 def _value(contents: dict, key: str):
@@ -88,23 +98,32 @@ def to_vcards(contacts: Iterable[NewContact]) -> str:
 
 
 def from_csv(text: str) -> list[NewContact]:
-    """A header row naming some of CSV_COLUMNS (case-insensitive, any order); numbers separated by `;`."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if "name" not in header or "numbers" not in header and "number" not in header:
-        raise FormatError("the header must name the columns name and numbers")
-    out = []
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
-        numbers = row.get("numbers") or row.get("number") or ""
-        if not row.get("name") and not numbers:
-            continue
-        if not row.get("name"):
-            raise FormatError(f"line {line}: no name")
-        out.append(NewContact(name=row["name"], numbers=tuple(n.strip() for n in numbers.split(";") if n.strip()),
-                              email=row.get("email", ""), organization=row.get("organization", ""),
-                              note=row.get("note", "")))
-    return out
+    return list(iter_csv(io.StringIO(text, newline="")))
+
+
+def iter_csv(stream: TextIO) -> Iterator[NewContact]:
+    """A header row naming some of CSV_COLUMNS (case-insensitive, any order); numbers separated by `;`. Read
+    row by row."""
+    reader = csv.DictReader(stream)
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        if "name" not in header or "numbers" not in header and "number" not in header:
+            raise FormatError("the header must name the columns name and numbers")
+        for row in reader:
+            line = reader.line_num
+            row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
+            numbers = row.get("numbers") or row.get("number") or ""
+            if not row.get("name") and not numbers:
+                continue
+            if not row.get("name"):
+                raise FormatError(f"line {line}: no name")
+            yield NewContact(name=row["name"], numbers=tuple(n.strip() for n in numbers.split(";") if n.strip()),
+                             email=row.get("email", ""), organization=row.get("organization", ""),
+                             note=row.get("note", ""))
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"after line {reader.line_num}: not UTF-8 text") from exc
+    except csv.Error as exc:
+        raise FormatError(f"line {reader.line_num}: {exc}") from exc
 
 
 def to_csv(contacts: Iterable[NewContact]) -> str:

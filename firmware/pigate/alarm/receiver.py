@@ -1,5 +1,6 @@
 """The alarm receiver's side of a Contact ID call, on any Leg: handshake, blocks read from the keypad, a
-kissoff for each valid block, silence for a bad one (the panel repeats it), until the panel hangs up."""
+kissoff for each valid block once it is handed on, silence for a bad one (the panel repeats it), until the panel
+hangs up."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ class ReceiverReport:
 def receive(leg: Leg, *, on_event: Callable[[AlarmEvent], None], wait: float = 10.0,
             stopped: Callable[[], bool] = lambda: False, handshakes: int = 2) -> ReceiverReport:
     """Run the receiver until the panel hangs up, or `wait` seconds pass without a digit (after sending the
-    handshake up to `handshakes` times). `on_event` is called for each valid block, after its kissoff."""
+    handshake up to `handshakes` times). `on_event` is called for each valid block before its kissoff (it
+    should only commit the event, quickly: the panel waits for the kissoff)."""
     report = ReceiverReport()
     keypad = leg.keypad
     keypad.sleep(HANDSHAKE_DELAY)
@@ -52,9 +54,9 @@ def receive(leg: Leg, *, on_event: Callable[[AlarmEvent], None], wait: float = 1
             log.warning("alarm call %s: %s; no kissoff, the panel repeats", leg.id, exc)
             report.refused.append(block)
             continue
-        leg.play_pcm(kissoff_pcm())
         report.events.append(event)
         log.info("alarm call %s: account %s event %s (%s) partition %s zone %s", leg.id, event.account,
                  event.event_code, event.kind, event.partition, event.zone)
-        on_event(event)
+        on_event(event)              # committed before the kissoff: what the panel sees acknowledged is on disk
+        leg.play_pcm(kissoff_pcm())
     return report

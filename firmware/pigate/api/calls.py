@@ -1,8 +1,9 @@
-"""The call HTTP commands (Call, Hangup, Hold, Unhold, Forward, BlindTransfer, SendDTMF, Speak, Play, Record,
-ListActiveCalls, ListCallHistory) and the read-only /HttpRecordings/ route.
+"""The call HTTP commands (Call, CallSetup, Hangup, Hold, Unhold, Forward, BlindTransfer, AttendedTransfer,
+SendDTMF, Speak, Play, Record, ListActiveCalls, ListCallHistory) and the read-only /HttpRecordings/ route.
 
 Answers beyond Code/Message (ours where Ozeki's pages are silent):
 - Call: `<CallId>` of the new call (Ozeki answers only the code; the id lets an app follow the call).
+- CallSetup: `<CallId>` of the caller's leg; ApiExtension (ours) says whose lines and routes it uses.
 - ListActiveCalls: `<ActiveCalls><Call>` with CallId, Source, CallerId, Destination, CallerDialed, CalleeDialed,
   StartTime, RingDuration, TalkDuration, CallState (Ozeki's layout, docs/calls.md), then ours: Direction, Line.
 - ListCallHistory / GetCallHistory: `<TotalRecords>` then `<CallHistory><Call>` with StartTime, Direction,
@@ -36,7 +37,7 @@ _CALL_ID = Param("CallId", required=True, doc="the id Call answered or a notific
 _PARTY = Param("Party", "choice", choices=PARTIES, doc="accepted and ignored: a GSM call has one far party")
 
 CALL = Spec((
-    Param("Dialed", required=True, doc="the number to call"),
+    Param("Dialed", required=True, doc="the number to call, or sip:USER@TRUNK (a SIP account or peer)"),
     Param("ApiExtension", required=True),
     Param("CallerId", doc="kept in the history (GSM shows the SIM's own number)"),
     Param("CallerDisplayName"),
@@ -46,6 +47,14 @@ CALL = Spec((
     Param("FinishedUrl", "url"),
     Param("RingTime", "int", default=120, low=1, high=3600, doc="seconds to ring before giving up"),
 ), doc="Place a call from a free line; answers <CallId>.")
+CALL_SETUP = Spec((
+    Param("Caller", required=True, doc="called first: a number or sip:USER@TRUNK"),
+    Param("Callee", required=True, doc="called once Caller answers, with Caller's number as caller ID"),
+    Param("ApiExtension", doc="whose lines and routes place the calls (default: the box's first)"),
+    Param("ErrorUrl", "url"),
+), doc="Call two parties and join them; answers <CallId> of the caller's leg.")
+ATTENDED_TRANSFER = Spec((Param("TransferredCallId", required=True), Param("TargetCallId", required=True)),
+                         doc="Join the far parties of two answered calls (SIP: REFER with Replaces).")
 HANGUP = Spec((_CALL_ID,), doc="End a call.")
 HOLD = Spec((_CALL_ID,), doc="Put a call on hold.")
 UNHOLD = Spec((_CALL_ID,), doc="Take a call off hold.")
@@ -108,6 +117,8 @@ class CallCommands:
 
     def register(self, table: CommandTable) -> None:
         table.add("Call", self.call, spec=CALL)
+        table.add("CallSetup", self.call_setup, spec=CALL_SETUP)
+        table.add("AttendedTransfer", self.attended_transfer, spec=ATTENDED_TRANSFER)
         table.add("Hangup", self.hangup, spec=HANGUP)
         table.add("Hold", self.hold, spec=HOLD)
         table.add("Unhold", self.unhold, spec=UNHOLD)
@@ -131,6 +142,16 @@ class CallCommands:
                                    error_url=a["ErrorUrl"], response_ozml=ozml, finished_url=a["FinishedUrl"],
                                    ring_time=a["RingTime"])
         return [("CallId", call_id)]
+
+    def call_setup(self, request: ApiRequest) -> list[Element]:
+        a = CALL_SETUP.bind(request.params)
+        call_id = self._calls.call_setup(a["Caller"], a["Callee"], api_extension=a["ApiExtension"],
+                                         error_url=a["ErrorUrl"] or None)
+        return [("CallId", call_id)]
+
+    def attended_transfer(self, request: ApiRequest) -> None:
+        a = ATTENDED_TRANSFER.bind(request.params)
+        self._calls.attended_transfer(a["TransferredCallId"], a["TargetCallId"])
 
     def hangup(self, request: ApiRequest) -> None:
         self._calls.control.hangup(HANGUP.bind(request.params)["CallId"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from pigate.api.ozeki import ApiRequest, CommandTable
+from pigate.api.params import Param, Spec
 from pigate.api.responses import Element
 from pigate.config import ApiExtension
 from pigate.errors import ApiError, InvalidParameter
@@ -24,32 +25,41 @@ MESSAGE_TYPES = ("SMS:TEXT",)
 ACCEPTED = "Message accepted for delivery"
 
 
+SEND_MESSAGE = Spec((
+    Param("Recipient", required=True, doc="one phone number, or several separated by commas"),
+    Param("MessageData", "text", required=True, aliases=("Message",), doc="the text, kept as sent"),
+    Param("MessageType", "choice", choices=MESSAGE_TYPES, default="SMS:TEXT"),
+    Param("Originator", aliases=("Sender",), doc="one of the lines' numbers picks that line"),
+    Param("ApiExtension", doc="default: the first configured"),
+    Param("ReportUrl", "url", aliases=("DeliveryReportURL",), doc="where SMSDeliveryReport is posted"),
+    Param("Reference", doc="a client key; each recipient's message gets Reference:N, so a resubmission sends "
+                           "nothing twice"),
+), doc="Send an SMS in the Ozeki SMS Gateway's style; one <AcceptReport> per recipient.")
+
+
 class MessageCommands:
     def __init__(self, *, service: SmsService, extensions: Sequence[ApiExtension]) -> None:
         self._sms = service
         self._default = extensions[0].id if extensions else ""
 
     def register(self, table: CommandTable) -> None:
-        table.add("SendMessage", self.send_message)
+        table.add("SendMessage", self.send_message, spec=SEND_MESSAGE)
 
     def send_message(self, request: ApiRequest) -> list[Element]:
         p = request.params
-        recipients = recipients_of(p.require("Recipient"))
+        a = SEND_MESSAGE.bind(p)
+        recipients = recipients_of(a["Recipient"])
         if not recipients:
             raise InvalidParameter("Recipient", p.command)
-        text = p.values.get("messagedata", p.values.get("message", ""))
-        if not text.strip():
-            raise InvalidParameter("MessageData", p.command)
-        kind = p.choice("MessageType", MESSAGE_TYPES, "SMS:TEXT")
-        ext = p.get("ApiExtension") or self._default
-        sender = p.get("Originator", "", "Sender")
-        ref = p.get("Reference")
+        text, kind = a["MessageData"], a["MessageType"]
+        ext = a["ApiExtension"] or self._default
+        sender, ref, report_url = a["Originator"], a["Reference"], a["ReportUrl"]
         reports: list[Element] = []
         first_error: ApiError | None = None
         for i, number in enumerate(recipients):
             try:
                 sms_id = self._sms.submit(number, text, api_extension=ext, sender=sender or None,
-                                          report_url=p.get("ReportUrl", "", "DeliveryReportURL") or None,
+                                          report_url=report_url or None,
                                           reference=f"{ref}:{i}" if ref else None, command=p.command)
                 code, message = 0, ACCEPTED
             except ApiError as exc:

@@ -174,7 +174,10 @@ class Param:
         if self.kind == "choice":
             out["enum"] = list(self.choices)
         if self.kind == "url":
-            out["format"] = "uri"
+            if self.required:
+                out["format"] = "uri"
+            else:  # an empty value is no value (Ozeki's rule for every parameter), so "" is valid too
+                out["anyOf"] = [{"format": "uri"}, {"maxLength": 0}]
         if self.low is not None:
             out["minimum"] = self.low
         if self.high is not None:

@@ -1,4 +1,5 @@
-"""The status LEDs: follows the lines' events and drives power, network and activity from one thread."""
+"""The status LEDs: follows the lines' and SIP accounts' events and drives power, network and activity from one
+thread."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Callable, Mapping
 from pigate.errors import ConfigError
 from pigate.events import Event, EventBus
 from pigate.modem.events import MODEM_CALL, MODEM_SMS, StateChanged
+from pigate.sip.status import TrunkChanged
 
 from .gpio import Pins
 from .patterns import LEDS, LedTimings, Pattern, blink_level, network_pattern
@@ -19,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class StatusLeds:
-    """`power` is lit while the daemon runs; `network` shows the lines (see `network_pattern`); `activity`
+    """`power` is lit while the daemon runs; `network` shows the lines and the registered SIP accounts (see
+    `network_pattern`); `activity`
     blinks once per SMS or call event. LEDs missing from `layout` are skipped.
 
     Event handlers only record state and wake the pattern thread; that one thread computes every LED's
@@ -36,6 +39,7 @@ class StatusLeds:
         self._timings = timings or LedTimings()
         self._cond = threading.Condition()
         self._lines: dict[str, str] = {}
+        self._trunks: dict[str, str] = {}
         self._pattern: Pattern = "off"
         self._pattern_since = 0.0
         self._owed = 0            # activity blinks still to show
@@ -57,6 +61,10 @@ class StatusLeds:
         with self._cond:
             return dict(self._lines)
 
+    def trunks(self) -> dict[str, str]:
+        with self._cond:
+            return dict(self._trunks)
+
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
         if self._thread is not None:
@@ -68,6 +76,7 @@ class StatusLeds:
             self._running = True
             self._written.clear()
         self._unsubscribe = [self._bus.subscribe(StateChanged, self._on_state),
+                             self._bus.subscribe(TrunkChanged, self._on_trunk),
                              self._bus.subscribe(MODEM_SMS, self._on_activity),
                              self._bus.subscribe(MODEM_CALL, self._on_activity)]
         self._thread = threading.Thread(target=self._run, name="status-leds", daemon=True)
@@ -92,11 +101,20 @@ class StatusLeds:
     def _on_state(self, event: StateChanged) -> None:
         with self._cond:
             self._lines[event.name] = event.state
-            pattern = network_pattern(self._lines.values())
-            if pattern != self._pattern:
-                self._pattern, self._pattern_since = pattern, self._clock()
-                self._dirty = True
-                self._cond.notify_all()
+            self._repattern()
+
+    def _on_trunk(self, event: TrunkChanged) -> None:
+        with self._cond:
+            self._trunks[event.name] = event.state
+            self._repattern()
+
+    def _repattern(self) -> None:
+        """The network pattern again, after a line or account changed; called with the lock held."""
+        pattern = network_pattern(self._lines.values(), self._trunks.values())
+        if pattern != self._pattern:
+            self._pattern, self._pattern_since = pattern, self._clock()
+            self._dirty = True
+            self._cond.notify_all()
 
     def _on_activity(self, event: Event) -> None:
         with self._cond:

@@ -1,4 +1,4 @@
-"""What the status LEDs should show: pure functions from line states and time to pin levels."""
+"""What the status LEDs should show: pure functions from line and SIP account states and time to pin levels."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ Pattern = Literal["off", "fast", "slow", "on"]
 
 BUSY_STATES = frozenset({"initializing", "searching", "recovering", "down"})
 SIM_STATES = frozenset({"sim_missing", "sim_locked"})
+TRUNK_REFUSED = "refused"        # a SIP account whose registrar refused its credentials (pigate.sip.status)
+TRUNK_REGISTERED = "registered"
 
 
 @dataclass(frozen=True)
@@ -30,16 +32,19 @@ class LedTimings:
             raise ValueError("LED timings must be > 0")
 
 
-def network_pattern(states: Iterable[str]) -> Pattern:
-    """The network LED for these line states: off when no line is up at all, slow blink when any SIM needs
-    a person, fast blink when any line is coming up, searching, recovering or down, steady when all are
-    registered. A mix shows the worst, so one good line never hides another's problem."""
-    states = list(states)
-    if not states or all(s == "down" for s in states):
+def network_pattern(states: Iterable[str], trunks: Iterable[str] = ()) -> Pattern:
+    """The network LED for these line states and registered SIP accounts' states (a SIP account counts as a
+    line does, its registration as the line's): off when nothing is up at all (no line, or every line down,
+    and no SIP account), slow blink when any SIM or SIP account needs a person (the registrar refused the
+    account's credentials), fast blink when any line is coming up, searching, recovering or down or any account
+    is registering or not registered (it retries), steady when all are registered. A mix shows the worst, so
+    one good line never hides another's problem."""
+    states, trunks = list(states), list(trunks)
+    if all(s == "down" for s in states) and not trunks:
         return "off"
-    if any(s in SIM_STATES for s in states):
+    if any(s in SIM_STATES for s in states) or TRUNK_REFUSED in trunks:
         return "slow"
-    if any(s != "registered" for s in states):
+    if any(s != "registered" for s in states) or any(t != TRUNK_REGISTERED for t in trunks):
         return "fast"
     return "on"
 

@@ -15,7 +15,7 @@ from pigate.callstates import CANCELLED, ERROR, FAILED, HOLD, IN_CALL, RINGING, 
 from pigate.errors import CallerGone, InappropriateCommand, PigateError
 from pigate.ozml.leg import CallLeg, DrivenKeypad, RecordingResult
 
-from .model import CallObserver, CallRecord, local_end
+from .model import END_NO_ANSWER, CallObserver, CallRecord, local_end
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,9 @@ class ServiceLeg:
         self.call = call
         self.trunk_leg = leg
         self._observer = observer
+        # Handed on to a bridge (BlindTransfer of an answered GSM call, AttendedTransfer): the call stays up, but
+        # its scripts see it Transferred and stop, and third-party commands no longer drive it.
+        self.handed_over = False
 
     # -- identity ---------------------------------------------------------------------------------
     @property
@@ -47,7 +50,7 @@ class ServiceLeg:
 
     @property
     def state(self) -> str:
-        return self.call.state
+        return TRANSFERRED if self.handed_over and self.call.live else self.call.state
 
     @property
     def keypad(self) -> DrivenKeypad:
@@ -103,6 +106,13 @@ class ServiceLeg:
         """End a call the gateway could not handle: Error if it never connected (model.local_end)."""
         self._end_here("fail", self.trunk_leg.fail)
 
+    def time_out(self) -> None:
+        """Refuse a ringing incoming call nobody answered in time: Cancelled/NoAnswer (SIP: 480)."""
+        refuse_as = getattr(self.trunk_leg, "refuse_as", None)
+        if refuse_as is not None:
+            refuse_as(END_NO_ANSWER)
+        self._end_here("timeout", self.trunk_leg.reject)
+
     def _end_here(self, how: str, telephony: Callable[[], None]) -> None:
         if not self.call.live:
             return
@@ -126,18 +136,27 @@ class ServiceLeg:
         self._observer.leg_changed(self.call, IN_CALL)
 
     def blind_transfer(self, target: str, *, transferor_party: str | None = None) -> bool:
-        if not self.call.live:
+        if not self.call.live or self.handed_over:
             return False
+        if self.state != RINGING and not getattr(self.trunk_leg, "transfers_answered", False):
+            # A trunk that cannot hand an answered call on itself (GSM): the box dials the target and bridges
+            # the far party to it (calls/transfer.py); the call stays up, handed over.
+            return self._observer.leg_transfer(self, target)
         if not self.trunk_leg.blind_transfer(target, transferor_party=transferor_party):
             return False
-        self._observer.leg_ended(self.call, TRANSFERRED, TRANSFER_COMPLETED, local=True)
+        self.handed_on()
         return True
+
+    def handed_on(self) -> None:
+        """The far end was handed on by the trunk itself (REFER, deflection): the call ends Transferred."""
+        if self.call.live:
+            self._observer.leg_ended(self.call, TRANSFERRED, TRANSFER_COMPLETED, local=True)
 
     def forward(self, destination: str) -> None:
         if self.state != RINGING:
             raise InappropriateCommand("Forward")
         self.trunk_leg.forward(destination)
-        self._observer.leg_ended(self.call, TRANSFERRED, TRANSFER_COMPLETED, local=True)
+        self.handed_on()
 
     def send_dtmf(self, keys: str) -> None:
         self.trunk_leg.send_dtmf(keys)

@@ -27,7 +27,7 @@ class LegMedia:
         return wav_to_pcm8k(self.tts.synth(text, language=language, voice=voice).read_bytes())
 
     def speech_pieces(self, text: str, *, language: str | None, voice: str | None) -> Iterator[bytes]:
-        """The same in pieces: a new prompt is resampled while its start already plays (see Tts.synth_pieces)."""
+        """The same in pieces: a new prompt plays while espeak-ng is still making it (see Tts.synth_pieces)."""
         if self.tts is None:
             raise MediaError("text to speech is not configured")
         return self.tts.synth_pieces(text, language=language, voice=voice)

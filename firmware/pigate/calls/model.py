@@ -5,10 +5,10 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass, field
-from typing import Callable, ClassVar, Protocol
+from typing import Any, Callable, ClassVar, Protocol
 
 from pigate.callstates import (BUSY, CALLEE_HUNG_UP, CALLER_HANG_UP, CANCELLED, COMPLETED, ENDED, ERROR, FAILED,
-                               NO_ANSWER, REJECTED, RINGING)
+                               NO_ANSWER, NO_FREE_LINE, REJECTED, RINGING)
 from pigate.events import Event
 
 INBOUND, OUTBOUND = "Inbound", "Outbound"
@@ -58,7 +58,7 @@ def remote_end(call: "CallRecord", reason: str) -> tuple[str, str]:
     return outcome_before_answer(reason)
 
 
-LOCAL_ENDS = ("hangup", "reject", "fail")
+LOCAL_ENDS = ("hangup", "reject", "fail", "timeout")
 
 
 def local_end(call: "CallRecord", how: str = "hangup") -> tuple[str, str]:
@@ -66,17 +66,26 @@ def local_end(call: "CallRecord", how: str = "hangup") -> tuple[str, str]:
     connected; one still ringing ends Cancelled (hung up), Busy (an incoming call refused: the caller hears
     busy) or Error (the gateway could not handle it: no URL, the app unreachable, a broken script). A refused
     or failed incoming call's history result is Rejected; an outgoing one the gateway gave up is Cancelled or
-    Failed. See docs/calls.md."""
+    Failed. A call that rang out (`timeout`: nobody answered it in time) is Cancelled/NoAnswer. See docs/calls.md."""
     if how not in LOCAL_ENDS:
         raise ValueError(f"a local end is one of {LOCAL_ENDS}, not {how!r}")
     if call.state != RINGING:
         return COMPLETED, call.hangup_result(local=True)
     inbound = call.direction == INBOUND
+    if how == "timeout":
+        return CANCELLED, NO_ANSWER
     if how == "reject":
         return (BUSY, REJECTED) if inbound else (CANCELLED, CANCELLED)
     if how == "fail":
         return ERROR, REJECTED if inbound else FAILED
     return CANCELLED, REJECTED if inbound else CANCELLED
+
+
+def refusal_reason(state: str) -> str:
+    """Why a caller is refused when the leg dialled for it failed with `state` (a result or 402's state):
+    the END_* reason (a SIP caller hears its status: busy 486, no answer 480, rejected 603, else 503)."""
+    return {BUSY: END_BUSY, NO_FREE_LINE: END_BUSY, NO_ANSWER: END_NO_ANSWER, REJECTED: END_REJECTED}.get(
+        state, END_FAILED)
 
 
 def connect_failure_state(result: str) -> str:
@@ -165,11 +174,17 @@ class CallObserver(Protocol):
     def leg_media(self, call: CallRecord, kind: str, what: str) -> None:
         """The leg starts to speak (`what`: the text), play (the source) or beep on the call."""
 
+    def leg_transfer(self, leg: Any, target: str) -> bool:
+        """Blind-transfer an answered call its trunk cannot hand on (GSM): True once the target answered and the
+        call is handed over to a bridge (`leg`: the ServiceLeg)."""
+
 
 @dataclass(frozen=True)
 class CallSettings:
-    default_ring_time: int = 120
+    default_ring_time: int = 120      # the Call command's RingTime when it names none
     max_ring_time: int = 600
+    ring_time: int = 60               # a leg the box dials on its own ([calls] ring_time)
+    answer_time: float = 120.0        # an incoming call nobody answers is refused after this ([calls] answer_time)
     answer_poll: float = 1.0          # how often a dialing call asks its trunk to poll (trunk.poll)
     max_record_seconds: float = 600.0
     stop_timeout: float = 5.0

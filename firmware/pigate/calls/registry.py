@@ -37,6 +37,15 @@ class LiveCall:
     url: str = ""
     response_ozml: str | None = None
     ring_time: float = 120.0
+    bridged: bool = False                # joined (or about to be) to another call by a bridge session
+    handoff: "LiveCall | None" = None    # transferred: the answered call its session bridges it to next
+    ring_timer: "threading.Timer | None" = None  # an incoming call's answer_time
+    script_over: threading.Event = field(default_factory=lambda: _set(threading.Event()))  # no script running
+
+
+def _set(event: threading.Event) -> threading.Event:
+    event.set()
+    return event
 
 
 class CallRegistry:
@@ -48,6 +57,7 @@ class CallRegistry:
         self._by_id: dict[str, LiveCall] = {}
         self._by_line: dict[str, list[LiveCall]] = {}
         self._by_channel: dict[ChannelKey, LiveCall] = {}
+        self._closing: dict[str, CallRecord] = {}  # ended, history row not yet written (see closed())
 
     def add(self, live: LiveCall) -> None:
         with self.lock:
@@ -111,4 +121,16 @@ class CallRegistry:
                     del self._by_line[rec.line]
             if self._by_channel.get((live.trunk, live.channel)) is live:
                 del self._by_channel[(live.trunk, live.channel)]
-            return rec.snapshot()
+            snap = rec.snapshot()
+            self._closing[rec.id] = snap
+            return snap
+
+    def closing(self, call_id: str) -> CallRecord | None:
+        """A call that has ended but whose history row is still being written (a reader falls back to this)."""
+        with self.lock:
+            return self._closing.get(call_id)
+
+    def closed(self, call_id: str) -> None:
+        """The ended call's history row is written: readers find it there from now on."""
+        with self.lock:
+            self._closing.pop(call_id, None)

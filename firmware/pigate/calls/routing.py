@@ -4,7 +4,8 @@ Rules are tried in order; the first whose `source` (empty: any) is the call's li
 and whose `match` (empty: any) matches the whole called number decides. Its number is rewritten (strip, then
 prepend) and the call goes to a GSM line ("gsm": any free one), a SIP account or peer, an API extension, or is
 rejected. With rules configured, a call no rule matches is rejected; without any, every incoming call goes to
-its line's API extension (pigate.routing) as before.
+its line's API extension (pigate.routing) as before. Calls the box places for an app use only the rules that
+name its API extension as `source` (route_from; calls/targets.py).
 """
 
 from __future__ import annotations
@@ -40,15 +41,40 @@ class DialPlan:
     def empty(self) -> bool:
         return not self._rules
 
+    @property
+    def sip_trunks(self) -> frozenset[str]:
+        return frozenset(self._sip)
+
+    def replaced(self, *, rules: Sequence[RouteRule], extensions: Iterable[str]) -> "DialPlan":
+        """The same lines and trunks with other rules and API extensions (both can change over the API, live)."""
+        return DialPlan(rules=rules, gsm_lines=self._gsm, sip_trunks=self._sip, extensions=extensions)
+
+    def reaches(self, name: str) -> bool:
+        """Whether a rule naming `name` works in this plan: a line or trunk added to the file but not yet
+        started (at the next restart) is not reached."""
+        return name in ("", ANY_GSM, REJECT) or name in self._gsm or name in self._sip or name in self._api
+
     def route(self, *, source: str, called: str) -> Route:
         for i, (rule, pattern) in enumerate(self._rules):
             if rule.source and rule.source != source:
                 continue
             if pattern is not None and not pattern.fullmatch(called):
                 continue
-            number = rule.prepend + called[rule.strip:]
-            return Route(self._kind(rule.to), "" if rule.to in (ANY_GSM, REJECT) else rule.to, number, i)
+            return self._decide(i, rule, called)
         return Route(REFUSE, number=called)
+
+    def route_from(self, source: str, called: str) -> Route | None:
+        """The first rule that names `source` itself (an API extension) and matches `called`; None when none does.
+        Rules without a `source` are left out: they were written for incoming calls (targets.py)."""
+        for i, (rule, pattern) in enumerate(self._rules):
+            if rule.source != source or (pattern is not None and not pattern.fullmatch(called)):
+                continue
+            return self._decide(i, rule, called)
+        return None
+
+    def _decide(self, i: int, rule: RouteRule, called: str) -> Route:
+        number = rule.prepend + called[rule.strip:]
+        return Route(self._kind(rule.to), "" if rule.to in (ANY_GSM, REJECT) else rule.to, number, i)
 
     def lines_for(self, route: Route) -> list[str]:
         """The lines a GSM or SIP route may use, in the order to try them."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from pigate.errors import NotImplementedCommand, SmsDestinationNotFound
+from pigate.errors import SmsDestinationNotFound
 from pigate.ozml.leg import Leg
 from pigate.ozml.services import CallFate
 
@@ -28,13 +28,17 @@ class CallControl(Protocol):
 
     def fate(self, call_id: str) -> CallFate | None: ...
 
+    def call_setup(self, caller: str, callee: str, *, api_extension: str, error_url: str | None = None) -> str: ...
+
+    def attended_transfer(self, transferred_call_id: str, target_call_id: str) -> None: ...
+
 
 class CallScriptServices:
     """ScriptServices for sessions on GSM calls, and (through DetachedScripts) for the OzML that answers
     IncomingSMS and SMSDeliveryReport: Call, third-party verbs on live calls, SendSms.
 
-    CallSetup and AttendedTransfer are not offered by a GSM gateway with one call per modem:
-    they raise 301, which the runner reports as an Error notification before going on.
+    CallSetup and AttendedTransfer join two calls (calls/setup.py): on a GSM-only box with one line they fail
+    for want of a second line (402 NoFreeLine), which the runner reports as an Error notification.
     """
 
     def __init__(self, *, calls: CallControl, sms: SmsSubmitter | None) -> None:
@@ -58,11 +62,11 @@ class CallScriptServices:
     def call_fate(self, call_id: str) -> CallFate | None:
         return self._calls.fate(call_id)
 
-    def call_setup(self, caller: str, callee: str, *, error_url: str | None) -> str:
-        raise NotImplementedCommand("CallSetup")
+    def call_setup(self, caller: str, callee: str, *, error_url: str | None, api_extension: str = "") -> str:
+        return self._calls.call_setup(caller, callee, api_extension=api_extension, error_url=error_url)
 
     def attended_transfer(self, transferred_call_id: str, target_call_id: str) -> None:
-        raise NotImplementedCommand("AttendedTransfer")
+        self._calls.attended_transfer(transferred_call_id, target_call_id)
 
     def find_leg(self, call_id: str, *, party: str | None) -> Leg:
         # A GSM call has one far party: Party (caller, callee, all) names the same leg.

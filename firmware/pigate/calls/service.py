@@ -25,17 +25,16 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from pigate.callstates import (ANSWERED_RESULTS, BUSY, CANCELLED, IN_CALL, NO_ANSWER, NO_FREE_LINE, REJECTED,
-                              RINGING)
+from pigate.callstates import (ANSWERED_RESULTS, CANCELLED, IN_CALL, NO_ANSWER, NO_FREE_LINE, REJECTED, RINGING,
+                              TRANSFER_COMPLETED, TRANSFERRED)
 from pigate.config import ApiExtension, Config, NotificationsConfig
 from pigate.errors import (ApiError, ApiExtensionUnavailable, CallConnectFailed, DialFailed, InvalidParameter, PigateError,
                            StoreError)
 from pigate.events import EventBus
 from pigate.media import DiskCache, MediaLibrary, Tts, UrlCache
 from pigate.notify import AddressPolicy, messages
-from pigate.numbers import is_dialable
 from pigate.ozml.runner import Runner
 from pigate.ozml.services import CallFate, ScriptExtras
 from pigate.routing import Routing
@@ -46,12 +45,15 @@ from .control import ThirdPartyControl
 from .leg import ServiceLeg
 from . import bridge
 from .media import LegMedia
-from .model import (END_BUSY, END_FAILED, END_NO_ANSWER, END_REJECTED, INBOUND, OUTBOUND, ActiveCall, CallMedia,
-                    CallRecord, CallSettings, connect_failure_state, new_call_id, outcome_before_answer, remote_end)
+from .model import (INBOUND, OUTBOUND, ActiveCall, CallMedia, CallRecord, CallSettings, connect_failure_state,
+                    new_call_id, outcome_before_answer, remote_end)
 from .notify import CallNotifications, Poster
 from .recording import RecordingShelf
 from .registry import CallRegistry, LiveCall
-from .routing import API, GSM, REFUSE, SIP, DialPlan, Route
+from .routing import API, GSM, REFUSE, SIP, DialPlan
+from .targets import Target, resolve
+from .setup import Setups
+from .transfer import Transfers
 from .scripts import CallScriptServices, SmsSubmitter
 from .trunks.contract import Answered, CallEvent, Digit, Ended, Incoming, Ringing, Trunk, TrunkLine
 from .trunks.gsm import GsmLine, GsmTrunk
@@ -89,6 +91,8 @@ class CallService:
         self.control = ThirdPartyControl(registry=self._registry, notify=self._notify, runner=self._runner,
                                          library=media.library)
         self.scripts = CallScriptServices(calls=self, sms=sms)
+        self.transfers = Transfers(dialer=self)
+        self.setups = Setups(dialer=self, registry=self._registry)
         self._sessions: set[threading.Thread] = set()
         self._stopping = False
 
@@ -126,7 +130,7 @@ class CallService:
         return self._notify.queue.idle(timeout)
 
     # ---- calls and their legs ------------------------------------------------------------------
-    def _register(self, trunk: Trunk, line: TrunkLine, channel: str | None, **fields: str) -> LiveCall:
+    def _register(self, trunk: Trunk, line: TrunkLine, channel: str | None, **fields: Any) -> LiveCall:
         """A new call on `line`: an incoming one on `channel`, or (None) an outgoing one the trunk reserves now.
         The caller holds the registry lock, so the line cannot be taken twice."""
         call_id = new_call_id(lambda cid: self._registry.has(cid) or self._store.call_id_used(cid))
@@ -155,12 +159,23 @@ class CallService:
         """API extensions changed over the API, applied live (the notifications share this routing)."""
         self._routing.set_extensions(extensions)
 
+    @property
+    def dial_plan(self) -> DialPlan | None:
+        return self._plan
+
+    def set_dial_plan(self, plan: DialPlan) -> None:
+        """[[routes]] (or the API extensions they name) changed over the API: the next call is routed by `plan`."""
+        self._plan = plan
+
     def leg_of(self, call_id: str) -> ServiceLeg:
         """The leg of a live call (third-party control); 601 when there is none."""
         return self._registry.find(call_id).leg
 
     # ---- what legs report (CallObserver) -------------------------------------------------------
     def leg_changed(self, call: CallRecord, state: str) -> None:
+        live = self._registry.get(call.id)
+        if live is not None and live.ring_timer is not None and state == IN_CALL:
+            live.ring_timer.cancel()  # answered: answer_time no longer applies
         snap = self._registry.change(call, state)
         if snap is not None:
             self._notify.call_changed(snap)
@@ -177,9 +192,13 @@ class CallService:
 
     def _end(self, live: LiveCall, state: str, result: str, *, local: bool) -> None:
         """The end of a call, once: audio and keypad closed, history row, CallChanged, Error/FinishedUrl as due."""
+        if live.leg.handed_over:
+            state, result = TRANSFERRED, TRANSFER_COMPLETED  # it went on, bridged, after its transfer
         snap = self._registry.end(live, state, result, local=local)
         if snap is None:
             return
+        if live.ring_timer is not None:
+            live.ring_timer.cancel()
         live.trunk.release(live.channel, local=local)
         live.progress.set()
         live.leg.close()
@@ -189,6 +208,7 @@ class CallService:
             self._store.add_history(self._history_row(snap))
         except StoreError:
             log.exception("call %s: history row not written", snap.id)
+        self._registry.closed(snap.id)
         log.info("call %s (%s %s -> %s) ended: %s/%s", snap.id, snap.direction, snap.source, snap.destination,
                  state, result)
         self._notify.call_changed(snap)
@@ -249,20 +269,37 @@ class CallService:
                                   source=event.caller, destination=route.number if bridged else ext,
                                   dialed=dialed, caller_id=event.caller)
             snap = live.record.snapshot()
+            live.ring_timer = self._ring_timer(live)
         log.info("call %s: %s calls line %s (%s)", snap.id, event.caller or "a withheld number", line.name,
                  f"routed to {route.kind} {route.name or 'any line'} as {route.number}" if bridged
                  else f"API extension {ext}")
         self._notify.call_changed(snap)
         if bridged:
-            assert route is not None
-            self._start_session(live, lambda inbound: self._bridge_session(inbound, route))
+            assert route is not None and self._plan is not None
+            far = Target(tuple(self._plan.lines_for(route)), route.number)
+            self.start_session(live, lambda inbound: bridge.put_through(self, inbound, far))
         else:
-            self._start_session(live, self._incoming_session)
+            self.start_session(live, self._incoming_session)
+
+    def _ring_timer(self, live: LiveCall) -> threading.Timer:
+        """An incoming call still ringing after `answer_time` (its app or route did not answer) is refused."""
+        def ring_out() -> None:
+            if live.record.state == RINGING:
+                log.info("call %s: not answered within %g s; refused", live.record.id, self._settings.answer_time)
+                if live.runner is not None:
+                    live.runner.cancel()
+                live.leg.time_out()
+
+        timer = threading.Timer(self._settings.answer_time, ring_out)
+        timer.name, timer.daemon = f"call-{live.record.id}-ring", True
+        timer.start()
+        return timer
 
     # ---- sessions (one thread per live call) ---------------------------------------------------
-    def _start_session(self, live: LiveCall, body: Callable[[LiveCall], None]) -> None:
+    def start_session(self, live: LiveCall, body: Callable[[LiveCall], None]) -> None:
         thread = threading.Thread(target=self._session, args=(live, body), name=f"call-{live.record.id}",
                                   daemon=True)
+        live.script_over.clear()
         with self._registry.lock:
             self._sessions.add(thread)
         thread.start()
@@ -271,11 +308,16 @@ class CallService:
         failed = True
         try:
             body(live)
+            live.script_over.set()
+            if live.handoff is not None:  # transferred: its script is over, the call goes on bridged
+                bridge.continue_bridged(live, live.handoff)
             failed = False
         except Exception:  # a bug must not leave the call up or kill the daemon
             log.exception("call %s: session failed", live.record.id)
         finally:
-            if live.record.live:
+            # A call handed over to another call's bridge (AttendedTransfer) stays up for that session.
+            live.script_over.set()
+            if live.record.live and not (live.leg.handed_over and live.handoff is None and not failed):
                 live.leg.fail() if failed else live.leg.hangup()
             with self._registry.lock:
                 self._sessions.discard(threading.current_thread())
@@ -293,7 +335,7 @@ class CallService:
         live.runner.run(context="IncomingCall", url=url, fields=fields)
 
     def _outbound_session(self, live: LiveCall) -> None:
-        if not self._await_answer(live):
+        if not self.await_answer(live):
             return
         live.leg.connected()
         rec = live.record
@@ -305,8 +347,9 @@ class CallService:
                                              api_extension=rec.api_extension)
             live.runner.run(context="CallConnected", url=live.url, fields=fields)
 
-    def _await_answer(self, live: LiveCall) -> bool:
-        """Wait until the callee answers (True), or the call fails or rings out (False, ended and recorded)."""
+    def await_answer(self, live: LiveCall, *, unless: Callable[[], bool] = lambda: False) -> bool:
+        """Wait until the callee answers (True), or the call fails, rings out or `unless()` (False, ended and
+        recorded: ringing out and `unless` end it Cancelled/NoAnswer and hang it up)."""
         rec, poll = live.record, self._settings.answer_poll
         deadline = self._monotonic() + live.ring_time
         last_poll = self._monotonic()
@@ -316,112 +359,98 @@ class CallService:
             if rec.answered is not None:
                 return True
             now = self._monotonic()
-            if now >= deadline:
+            if now >= deadline or unless():
                 self._end(live, CANCELLED, NO_ANSWER, local=True)
                 live.leg.drop()
                 return False
-            live.progress.wait(min(poll, deadline - now))
+            live.progress.wait(min(poll, deadline - now, 0.1))
             live.progress.clear()
             if self._monotonic() - last_poll >= poll:
                 last_poll = self._monotonic()
                 live.trunk.poll(live.channel)
 
-    # ---- bridged calls (the dial plan sends an incoming call to a GSM line or a SIP trunk) --------
-    def _bridge_session(self, inbound: LiveCall, route: Route) -> None:
-        """Dial the route's far end; once it answers, answer the caller and join their audio until either
-        hangs up, then hang up the other. A far end that fails refuses the caller with the reason."""
-        rec = inbound.record
-        assert self._plan is not None
-        with self._registry.lock:
-            free = None if self._stopping else self.free_line_of(self._plan.lines_for(route))
-            out = None
-            if free is not None:
-                trunk, line = free
-                out = self._register(trunk, line, None, direction=OUTBOUND, api_extension=rec.api_extension,
-                                     source=rec.source, destination=route.number, dialed=route.number,
-                                     caller_id=rec.caller_id)
-                out.reported = True  # the caller hears the failure; no Error notification for an app
-                out.ring_time = float(self._settings.default_ring_time)
-                snap = out.record.snapshot()
-        if out is None:
-            log.info("call %s: no free line for route to %s %s", rec.id, route.kind, route.name or "(any)")
-            self._refuse(inbound, END_BUSY)
-            return
-        self._notify.call_changed(snap)
-        t0 = self._monotonic()
-        try:
-            out.trunk.dial(out.channel, route.number)
-        except DialFailed as exc:
-            log.warning("call %s: dialling %s on line %s failed: %s", rec.id, route.number, out.record.line, exc)
-            self._end(out, *outcome_before_answer(exc.reason), local=False)
-            self._refuse(inbound, exc.reason)
-            return
-        log.info("call %s: bridging to %s on line %s (call %s)", rec.id, route.number, out.record.line,
-                 out.record.id)
-        try:
-            if not self._await_answer(out):
-                self._refuse(inbound, _END_OF_RESULT.get(out.record.result, END_FAILED))
-                return
-            inbound.leg.answer()
-            out.leg.connected()
-            if not rec.live:
-                return
-            log.info("call %s: bridged to call %s after %.2f s", rec.id, out.record.id, self._monotonic() - t0)
-            bridge.join(inbound.leg.trunk_leg, out.leg.trunk_leg,  # type: ignore[arg-type]
-                        over=lambda timeout: _pass_keys(inbound, out) or _either_ended(inbound, out, timeout))
-        finally:
-            out.leg.hangup()
-            inbound.leg.hangup()
-
-    def _refuse(self, live: LiveCall, reason: str) -> None:
+    def refuse(self, live: LiveCall, reason: str) -> None:
         refuse_as = getattr(live.leg.trunk_leg, "refuse_as", None)  # SIP legs say why with a status code
         if refuse_as is not None:
             refuse_as(reason)
         live.leg.reject()
 
+    # ---- calls the box places (the Call command, bridges, transfers, CallSetup) ----------------
+    def target(self, dialed: str, *, api_extension: str) -> Target:
+        """Where `dialed` goes for an app on `api_extension` (calls/targets.py); 401 for an unknown extension."""
+        ext = self._routing.extension(api_extension)
+        if ext is None:
+            raise ApiExtensionUnavailable(api_extension)
+        return resolve(dialed, source=ext.id, own_lines=ext.lines or self._default_lines, plan=self._plan,
+                       sip_trunks=self._plan.sip_trunks if self._plan is not None else ())
+
+    def place(self, target: Target, *, api_extension: str, source: str, caller_id: str, dialed: str = "",
+              ring_time: float | None = None, reported: bool = True, extra: dict[str, str] | None = None,
+              **fields: str) -> LiveCall:
+        """Register a new outgoing call on the first free line of `target` and dial it; CallConnectFailed (402)
+        with the state (NoFreeLine, Busy, Rejected, Error) when it cannot be placed. `reported`: its failure is
+        its caller's to tell (no Error notification)."""
+        if target.refused:
+            log.info("a call to %s is refused: %s", dialed or target.number, target.why)
+            raise CallConnectFailed(dialed or target.number, REJECTED)
+        with self._registry.lock:
+            free = None if self._stopping else self.free_line_of(target.lines)
+            if free is None:
+                raise CallConnectFailed(target.number, NO_FREE_LINE)
+            trunk, line = free
+            live = self._register(trunk, line, None, direction=OUTBOUND, api_extension=api_extension, source=source,
+                                  destination=target.number, dialed=dialed or target.number, caller_id=caller_id,
+                                  extra=dict(extra or {}), **fields)
+            live.reported = reported
+            live.ring_time = float(ring_time or self._settings.ring_time)
+            snap = live.record.snapshot()
+        self._notify.call_changed(snap)
+        try:
+            trunk.dial(live.channel, target.number)
+        except DialFailed as exc:
+            live.reported = True
+            state, result = outcome_before_answer(exc.reason)
+            log.warning("call %s: dialling %s on line %s failed: %s", snap.id, target.number, line.name, exc)
+            self._end(live, state, result, local=False)
+            raise CallConnectFailed(target.number, connect_failure_state(result)) from exc
+        return live
+
+    def leg_transfer(self, leg: ServiceLeg, target: str) -> bool:
+        live = self._registry.get(leg.id)
+        return live is not None and self.transfers.blind(live, target)
+
     # ---- the Call command ----------------------------------------------------------------------
     def call(self, dialed: str, *, api_extension: str, caller_id: str | None = None,
              caller_display_name: str | None = None, url: str | None = None, error_url: str | None = None,
              response_ozml: str | None = None, finished_url: str | None = None, ring_time: int | None = None) -> str:
-        """Dial `dialed` from a free line of `api_extension`; returns the call id once the trunk accepted the dial.
+        """Dial `dialed` for `api_extension` (a number or sip:USER@TRUNK, through the dial plan: targets.py);
+        returns the call id once the trunk accepted the dial.
 
-        401 for an unknown API extension, 302 for a number that cannot be dialed, 402 when no line is free or
-        the trunk refuses. What happens next (CallConnected and its script, or an Error notification for
-        busy/no answer/failure) runs on the call's own session thread.
+        401 for an unknown API extension, 302 for a number that cannot be dialed, 402 when no line is free,
+        the trunk refuses or a rule rejects the call. What happens next (CallConnected and its script, or an
+        Error notification for busy/no answer/failure) runs on the call's own session thread.
         """
-        ext = self._routing.extension(api_extension)
-        if ext is None:
-            raise ApiExtensionUnavailable(api_extension)
-        number = dialed.strip()
-        if not is_dialable(number):
+        target = self.target(dialed, api_extension=api_extension)
+        if target.invalid:
             raise InvalidParameter("Dialed", "Call")
         ring = min(max(1, ring_time or self._settings.default_ring_time), self._settings.max_ring_time)
-        with self._registry.lock:
-            free = None if self._stopping else self._free_line(ext)
-            if free is None:
-                raise CallConnectFailed(number, NO_FREE_LINE)
-            trunk, line = free
-            live = self._register(trunk, line, None, direction=OUTBOUND, api_extension=ext.id, source=ext.id,
-                                  destination=number, dialed=number, caller_id=caller_id or ext.id,
-                                  error_url=error_url or "", finished_url=finished_url or "")
-            if caller_display_name:
-                live.record.extra["CallerDisplayName"] = caller_display_name
-            live.url, live.response_ozml, live.ring_time = url or "", response_ozml, float(ring)
-            snap = live.record.snapshot()
-        self._notify.call_changed(snap)
-        try:
-            trunk.dial(live.channel, number)
-        except DialFailed as exc:
-            live.reported = True
-            state, result = outcome_before_answer(exc.reason)
-            self._end(live, state, result, local=False)
-            raise CallConnectFailed(number, connect_failure_state(result)) from exc
-        log.info("call %s: %s dials %s on line %s", snap.id, ext.id, number, line.name)
-        self._start_session(live, self._outbound_session)
-        return snap.id
+        live = self.place(target, api_extension=api_extension, source=api_extension, dialed=dialed.strip(),
+                          caller_id=caller_id or api_extension, ring_time=ring, reported=False,
+                          error_url=error_url or "", finished_url=finished_url or "",
+                          extra={"CallerDisplayName": caller_display_name} if caller_display_name else None)
+        live.url, live.response_ozml = url or "", response_ozml
+        log.info("call %s: %s dials %s on line %s", live.record.id, api_extension, live.record.destination,
+                 live.record.line)
+        self.start_session(live, self._outbound_session)
+        return live.record.id
 
-    def _free_line(self, ext: ApiExtension) -> tuple[Trunk, TrunkLine] | None:
-        return self.free_line_of(ext.lines or self._default_lines)
+    def call_setup(self, caller: str, callee: str, *, api_extension: str = "", error_url: str | None = None) -> str:
+        """CallSetup (calls/setup.py) for `api_extension` (default: the one a line without its own would use)."""
+        ext = api_extension or self._routing.extension_for_line("")
+        return self.setups.call_setup(caller, callee, api_extension=ext, error_url=error_url)
+
+    def attended_transfer(self, transferred_call_id: str, target_call_id: str) -> None:
+        self.setups.attended_transfer(transferred_call_id, target_call_id)
 
     def free_line_of(self, names: Sequence[str]) -> tuple[Trunk, TrunkLine] | None:
         """The first of `names` that is ready and has room for a call (hold the registry lock)."""
@@ -452,6 +481,9 @@ class CallService:
         if live is not None:
             rec = live.record.snapshot()
             return CallFate(rec.state, rec.result, rec.answered is not None, not rec.live)
+        rec = self._registry.closing(call_id)  # ended a moment ago: its history row is on its way
+        if rec is not None:
+            return CallFate(rec.state, rec.result, rec.answered is not None, True)
         row = self._store.get_history(call_id)
         if row is None:
             return None
@@ -459,32 +491,6 @@ class CallService:
 
     def recording_path(self, name: str) -> Path | None:
         return self.shelf.path_of(name)
-
-
-# How a bridged call's far end ended before an answer, as the reason its caller is refused with.
-_END_OF_RESULT = {BUSY: END_BUSY, NO_ANSWER: END_NO_ANSWER, REJECTED: END_REJECTED}
-
-
-def _pass_keys(a: LiveCall, b: LiveCall) -> bool:
-    """Send the keys each side of a bridge pressed to the other side (DTMF across the bridge); False."""
-    for src, dst in ((a, b), (b, a)):
-        while (key := src.leg.keypad.get(0)) is not None:
-            try:
-                dst.leg.trunk_leg.send_dtmf(key)
-            except PigateError as exc:
-                log.info("call %s: key %s not passed on: %s", dst.record.id, key, exc)
-    return False
-
-
-def _either_ended(a: LiveCall, b: LiveCall, timeout: float) -> bool:
-    """Wait up to `timeout` for either call to end (both progress events are set on an end)."""
-    deadline = time.monotonic() + timeout
-    while a.record.live and b.record.live:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        a.progress.wait(min(left, 0.02))
-    return True
 
 
 def media_from_config(*, config: Config, store: CallStore, public_url: Callable[[], str],
@@ -510,7 +516,7 @@ def from_config(*, config: Config, db: Database, bus: EventBus, modems: Mapping[
     """The service over the configured GSM lines (`modems`: line name -> that line's modem driver) and, given the
     SIP driver, its accounts and peers."""
     store = CallStore(db=db)
-    settings = settings or CallSettings()
+    settings = settings or CallSettings(ring_time=config.calls.ring_time, answer_time=config.calls.answer_time)
     media = media_from_config(config=config, store=store, public_url=public_url,
                               max_record_seconds=settings.max_record_seconds)
     gsm = GsmTrunk(lines=[GsmLine(m.name, m.number, modems[m.name]) for m in config.modems if m.name in modems],

@@ -14,6 +14,7 @@ import logging
 import mimetypes
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -44,9 +45,20 @@ class MailService:
         self._extensions = {e.id for e in extensions}
         self._max_attachment = max_attachment_bytes
         self._loop = WakeableLoop(name="mail", step=self._step)
+        self._lock = threading.Lock()
+        self._started = self._stopped = False
 
     def set_extensions(self, extensions: Sequence[ApiExtension]) -> None:
         self._extensions = {e.id for e in extensions}
+
+    def reconfigure(self, email: EmailConfig) -> None:
+        """`[email]` changed over the API: the next attempt goes through the new relay with the new settings. A
+        relay removed (no host) leaves queued mail queued, sent once a relay is configured again."""
+        with self._lock:
+            self._relay, self._sender = relay_of(email), email.sender
+            self._retry, self._max_attachment = retry_of(email), email.max_attachment_bytes
+            self._start_worker()
+        self._loop.wake()
 
     @property
     def configured(self) -> bool:
@@ -60,10 +72,18 @@ class MailService:
         if requeued:
             log.info("%d mail(s) claimed before the stop are queued again (nothing of them was sent)", requeued)
         self._drop_orphans()
-        if self._relay is not None:
+        with self._lock:
+            self._started = True
+            self._start_worker()
+
+    def _start_worker(self) -> None:
+        """The worker runs once a relay exists (a box without e-mail has no mail thread)."""
+        if self._started and not self._stopped and self._relay is not None and not self._loop.running:
             self._loop.start()
 
     def stop(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            self._stopped = True
         self._loop.stop(timeout)
 
     # ---- accepting -------------------------------------------------------------------------------------
@@ -136,21 +156,23 @@ class MailService:
 
     # ---- sending (the worker thread) ---------------------------------------------------------------------
     def _step(self) -> float:
+        relay, retry = self._relay, self._retry  # one mail, one set of settings (they may change between mails)
+        if relay is None:
+            return 30.0
         mail = self.store.claim(now=self._clock())
         if mail is None:
             due = self.store.next_due()
             return 30.0 if due is None else max(0.01, min(30.0, due - self._clock()))
-        self._send(mail)
+        self._send(mail, relay, retry)
         return 0.0
 
-    def _send(self, mail: Email) -> None:
-        assert self._relay is not None
+    def _send(self, mail: Email, relay: Relay, retry: RetryPolicy) -> None:
         try:
             data = mime.build_message(mail, read=lambda rel: (self._spool / rel).read_bytes())
         except OSError as exc:
             self._finish_failed(mail, f"attachment unreadable: {exc}")
             return
-        result = self._relay.deliver(data, sender=mail.sender, recipients=mail.recipients,
+        result = relay.deliver(data, sender=mail.sender, recipients=mail.recipients,
                                      on_transfer=lambda: self.store.mark_transferring(mail.id, now=self._clock()))
         now = self._clock()
         if result.outcome == SENT:
@@ -163,10 +185,10 @@ class MailService:
             self.store.mark_unknown(mail.id, now=now, reason=result.reason)
         elif result.outcome == PERMANENT:
             self._finish_failed(mail, result.reason)
-        elif self._retry.exhausted(mail.attempts):
+        elif retry.exhausted(mail.attempts):
             self._finish_failed(mail, f"gave up after {mail.attempts} attempts: {result.reason}")
         else:
-            delay = self._retry.delay(mail.attempts)
+            delay = retry.delay(mail.attempts)
             log.info("mail %s: %s; retry in %.1f s", mail.id, result.reason, delay)
             self.store.mark_retry(mail.id, at=now + delay, now=now, reason=result.reason)
 
@@ -195,9 +217,12 @@ def relay_of(cfg: EmailConfig) -> Relay | None:
                  password=cfg.password, ca_file=cfg.ca_file, timeout=cfg.timeout)
 
 
+def retry_of(cfg: EmailConfig) -> RetryPolicy:
+    return RetryPolicy(cfg.max_attempts, cfg.retry_base, cfg.retry_cap)
+
+
 def from_config(*, config: Config, db: Database) -> MailService:
     e = config.email
     return MailService(store=EmailStore(db=db), relay=relay_of(e), spool=Path(config.data_dir) / "mail",
-                       default_sender=e.sender, extensions=config.api_extensions,
-                       retry=RetryPolicy(e.max_attempts, e.retry_base, e.retry_cap),
+                       default_sender=e.sender, extensions=config.api_extensions, retry=retry_of(e),
                        max_attachment_bytes=e.max_attachment_bytes)

@@ -1,9 +1,11 @@
 """Sample-rate conversion of 16-bit mono PCM: a polyphase windowed-sinc resampler in pure Python.
 
 Why not audioop.ratecv: it is deprecated and gone in Python 3.13, and it does no low-pass filtering, so
-espeak-ng's 22.05 kHz sibilants alias into the 0-4 kHz telephone band. Why not sox: one subprocess per
-prompt and a second code path for in-memory audio. This filter is a Blackman-windowed sinc with its
-cutoff just under the lower Nyquist frequency; integer taps (Q15) keep the inner loop in C (sum/map).
+22.05 kHz sibilants alias into the 0-4 kHz telephone band. Why not sox: one subprocess per WAV file Play
+decodes in memory. Speech is the exception: espeak-ng is a subprocess anyway, so its output goes through sox
+in the same pipeline (media/espeak.py) and no prompt is resampled on the daemon's time. This filter is a
+Blackman-windowed sinc with its cutoff just under the lower Nyquist frequency; integer taps (Q15) keep the
+inner loop in C (sum/map).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
-"""Speak's text to speech: espeak-ng (through py-espeak-ng) with Ozeki's Language mapped to a voice, cached on disk.
+"""Speak's text to speech: espeak-ng with Ozeki's Language mapped to a voice, cached on disk.
 
-Each prompt is kept twice: the 22.05 kHz original (SIP legs; pjsua2 resamples it) and an 8 kHz copy for
-the modem's PCM port, both keyed by a hash of (text, voice, speed), so a menu spoken on every call is
-synthesized once.
+Each prompt can be kept twice: an 8 kHz copy for the modem's PCM port, made by espeak-ng piped through sox
+and handed out piece by piece as it is made (media/espeak.py), and the 22.05 kHz original for SIP legs
+(pjsua2 resamples it). Both are keyed by a hash of (text, voice, speed), so a menu spoken on every call is
+synthesized once; a copy is stored only once it is complete.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import hashlib
 import json
 import logging
 import threading
-from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -19,13 +19,14 @@ from typing import Iterator, Mapping, Sequence
 
 from pigate.errors import MediaError
 from pigate.media import wav
-from pigate.media.audio import RATE, to_le_bytes, wav_to_pcm8k
+from pigate.media.audio import RATE, wav_to_pcm8k
 from pigate.media.diskcache import DiskCache
-from pigate.media.resample import Resampler
+from pigate.media.espeak import Espeak
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4000  # characters; espeak-ng takes the text as one argv entry (Linux caps one at 128 KiB)
+NARROW, WIDE = "8k.wav", "22k.wav"  # the cache's two copies of a prompt
 # Languages people write that espeak-ng knows under another name.
 ALIASES: Mapping[str, str] = MappingProxyType({"en": "en-us", "fr": "fr-fr", "pt-pt": "pt", "es-es": "es", "es-mx": "es-419", "zh": "cmn",
            "zh-cn": "cmn", "nb-no": "nb", "no": "nb", "en-au": "en-gb", "en-ca": "en-us", "en-ie": "en-gb"})
@@ -84,14 +85,13 @@ class Tts:
     voice_default: str = "en-us"
     speed: int = 160  # words per minute; a little under espeak-ng's 175 is easier on a phone line
     max_bytes: int = 64 * 1024 * 1024
+    engine: Espeak = field(default_factory=Espeak)
     _cache: DiskCache = field(init=False, repr=False)
     _voices: tuple[str, ...] | None = field(init=False, default=None, repr=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
-    _resampler: Resampler = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._cache = DiskCache(directory=Path(self.cache_dir), max_bytes=self.max_bytes)
-        self._resampler = Resampler(22050, RATE)
 
     def voices(self) -> tuple[str, ...]:
         """The language codes espeak-ng has voices for (asked once)."""
@@ -111,33 +111,33 @@ class Tts:
 
     def synth(self, text: str, *, language: str | None = None, voice: str | None = None) -> Path:
         """An 8 kHz mono s16le WAV of `text`, ready for the modem's PCM port."""
-        return self._synth(text, language, voice)[0]
-
-    def synth_pieces(self, text: str, *, language: str | None = None, voice: str | None = None,
-                     first: float = 0.2, rest: float = 1.0) -> Iterator[bytes]:
-        """The 8 kHz s16le PCM of `text` in pieces of `first`, then `rest`, seconds (whole 20 ms frames): a cached
-        prompt comes whole; a new one is resampled piece by piece as it is taken, so playing can begin after
-        espeak-ng and `first` seconds of resampling rather than the whole prompt's. Cached once complete."""
         text, chosen, key = self._key(text, language, voice)
-        narrow = self._cache.hit(key, "8k.wav")
-        if narrow is not None and self._cache.hit(key, "22k.wav") is not None:
+        narrow = self._cache.hit(key, NARROW)
+        if narrow is None:
+            for _ in self._make_narrow(text, chosen, key):
+                pass
+            narrow = self._cache.path(key, NARROW)
+        return narrow
+
+    def synth_pieces(self, text: str, *, language: str | None = None, voice: str | None = None) -> Iterator[bytes]:
+        """The 8 kHz s16le PCM of `text` in pieces of whole 20 ms frames: a cached prompt comes whole; a new one
+        as espeak-ng and sox make it, so playing can begin once its first few frames exist. The first piece
+        (or the error: bad text, espeak-ng missing, an unusable voice) comes before anything plays. The
+        prompt is cached once complete; one abandoned or failed half-way is not."""
+        text, chosen, key = self._key(text, language, voice)
+        narrow = self._cache.hit(key, NARROW)
+        if narrow is not None:
             yield wav_to_pcm8k(narrow.read_bytes())
             return
-        original = self._espeak_wav(text, chosen)
-        audio = wav.decode(original)
-        resampler = Resampler(audio.rate, RATE) if audio.rate != 22050 else self._resampler
-        frame = RATE // 50
-        done = array("h")
-        for piece in resampler.pieces(audio.samples, first=max(frame, int(first * 50) * frame),
-                                      rest=max(frame, int(rest * 50) * frame)):
-            done += piece
-            yield to_le_bytes(piece)
-        self._cache.put(key, "22k.wav", original)
-        self._cache.put(key, "8k.wav", wav.encode(done, RATE))
+        yield from self._make_narrow(text, chosen, key)
 
     def synth_original(self, text: str, *, language: str | None = None, voice: str | None = None) -> Path:
         """The 22.05 kHz WAV espeak-ng made (for SIP legs)."""
-        return self._synth(text, language, voice)[1]
+        text, chosen, key = self._key(text, language, voice)
+        wide = self._cache.hit(key, WIDE)
+        if wide is None:
+            wide = self._cache.put(key, WIDE, self.engine.original_wav(text, voice=chosen, speed=self.speed))
+        return wide
 
     def _key(self, text: str, language: str | None, voice: str | None) -> tuple[str, str, str]:
         """(normalized text, espeak-ng voice, cache key)."""
@@ -147,35 +147,22 @@ class Tts:
         if len(text) > MAX_TEXT:
             raise MediaError(f"text to speak is {len(text)} characters, more than {MAX_TEXT}")
         chosen = self.voice_for(language=language, voice=voice)
-        key = hashlib.sha256(json.dumps(["espeak-ng", 1, text, chosen, self.speed]).encode()).hexdigest()[:32]
+        # 2: the 8 kHz copy comes from sox since the prompts are streamed (version 1's came from our resampler)
+        key = hashlib.sha256(json.dumps(["espeak-ng", 2, text, chosen, self.speed]).encode()).hexdigest()[:32]
         return text, chosen, key
 
-    def _synth(self, text: str, language: str | None, voice: str | None) -> tuple[Path, Path]:
-        text, chosen, key = self._key(text, language, voice)
-        narrow, wide = self._cache.hit(key, "8k.wav"), self._cache.hit(key, "22k.wav")
-        if narrow is not None and wide is not None:
-            return narrow, wide
-        original = self._espeak_wav(text, chosen)
-        audio = wav.decode(original)
-        pcm8k = (Resampler(audio.rate, RATE) if audio.rate != 22050 else self._resampler)(audio.samples)
-        wide = self._cache.put(key, "22k.wav", original)
-        narrow = self._cache.put(key, "8k.wav", wav.encode(pcm8k, RATE))
-        return narrow, wide
-
-    def _espeak_wav(self, text: str, voice: str) -> bytes:
-        try:
-            # The leading space stops espeak-ng from reading a text like "-5 degrees" as options.
-            data = _espeak(voice=voice, speed=self.speed).synth_wav(" " + text)
-        except OSError as exc:
-            raise MediaError(f"espeak-ng could not be run: {exc}") from exc
-        if not data.startswith(b"RIFF"):
-            # espeak-ng writes nothing for an unknown voice and only complains on stdout; 1.51's own
-            # default voice name is one of those, which is why a voice is always passed.
-            raise MediaError(f"espeak-ng produced no audio for voice {voice!r}")
-        return data
+    def _make_narrow(self, text: str, voice: str, key: str) -> Iterator[bytes]:
+        """A new prompt's pieces as they are made; stored in the cache only when the last one came and both
+        processes succeeded (a prompt cut short, failed or abandoned leaves no entry)."""
+        made = bytearray()
+        for piece in self.engine.pcm8k(text, voice=voice, speed=self.speed):
+            made += piece
+            yield piece
+        self._cache.put(key, NARROW, wav.encode(bytes(made), RATE))
 
 
 def _espeak(*, voice: str, speed: int):
+    """py-espeak-ng, for the list of voices."""
     from espeakng import ESpeakNG  # imported late: a box without TTS still starts
 
     return ESpeakNG(voice=voice, speed=speed)

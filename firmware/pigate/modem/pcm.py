@@ -5,12 +5,18 @@ directions and expects a continuous stream from the host: when nothing is being 
 silence. Prompts are queued as Playbacks and played in order, one frame per tick, so a cancelled
 playback stops at the next frame. Whatever the modem sends is read every tick and given to the capture
 sink (a recording) or dropped, so the port never backs up.
+
+A port with a file descriptor (a device or pty) is written and read with one non-blocking system call each
+per frame rather than through pyserial, whose write and read add a select() apiece: every system call
+lets go of the interpreter lock, and getting it back is where a busy daemon (an HTTP flood) makes the pump late.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import os
+import select
 import threading
 import time
 from typing import Callable, Protocol
@@ -26,6 +32,7 @@ log = logging.getLogger(__name__)
 FRAME_BYTES = 320          # 20 ms of 8 kHz 16-bit mono
 FRAME_SECONDS = 0.02
 SILENCE = bytes(FRAME_BYTES)
+WRITE_TIMEOUT = 0.05       # how long a write may wait for a full port
 
 
 class AudioPort(Protocol):
@@ -45,7 +52,7 @@ def open_audio(url: str) -> AudioPort:
     """The PCM port by pyserial URL, like the AT port (a device, a pty, a udev by-id name or any pyserial URL);
     a short write timeout so a modem that stops reading costs a frame, not a stall."""
     try:
-        return serial.serial_for_url(url, baudrate=921600, timeout=0, write_timeout=0.05)
+        return serial.serial_for_url(url, baudrate=921600, timeout=0, write_timeout=WRITE_TIMEOUT)
     except (serial.SerialException, OSError, ValueError) as exc:
         raise PortGone(f"cannot open audio port {url}: {exc}") from exc
 
@@ -97,6 +104,7 @@ class PcmPump:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._port: AudioPort | None = None
+        self._carry = b""  # the rest of a frame the port took only part of (raw descriptors)
         self.frames_written = 0
         self.frames_dropped = 0
         self.bytes_read = 0
@@ -172,10 +180,14 @@ class PcmPump:
         if port is None:
             return
         priority = raise_current_thread()
+        fd = _raw_fd(port)
         deadline = self._clock()
         try:
             while not self._stop.is_set():
-                self._tick(port)
+                if fd is None:
+                    self._tick(port)
+                else:
+                    self._tick_fd(fd)
                 self.lateness.record(self._clock() - deadline)
                 deadline += FRAME_SECONDS
                 delay = deadline - self._clock()
@@ -193,6 +205,32 @@ class PcmPump:
             log.info("%s: %d frames written, %d dropped; %s priority; lateness %s", self.name, self.frames_written,
                      self.frames_dropped, priority, self.lateness.summary_ms())
 
+    def _tick_fd(self, fd: int) -> None:
+        frame = self._next_frame()  # taken even when it cannot go out, so playbacks keep time
+        # A partly written frame is finished first (the port must not lose a byte of a sample); a port that
+        # takes less than a frame per tick loses whole frames instead.
+        out = self._carry + frame if len(self._carry) < FRAME_BYTES else self._carry
+        written = _write_some(fd, out)
+        if written:
+            self._carry = out[written:]
+        if written:
+            self.frames_written += 1
+        else:
+            self.frames_dropped += 1
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        if data:
+            self._heard(data)
+
+    def _heard(self, data: bytes) -> None:
+        self.bytes_read += len(data)
+        with self._lock:
+            sink = self._sink
+        if sink is not None:
+            sink(data)
+
     def _tick(self, port: AudioPort) -> None:
         frame = self._next_frame()
         try:
@@ -205,9 +243,34 @@ class PcmPump:
             self.frames_dropped += 1
         waiting = port.in_waiting
         if waiting:
-            data = port.read(waiting)
-            self.bytes_read += len(data)
-            with self._lock:
-                sink = self._sink
-            if sink is not None:
-                sink(data)
+            self._heard(port.read(waiting))
+
+
+def _write_some(fd: int, data: bytes) -> int:
+    """Bytes of `data` the port took; when it is full, after waiting for room as long as pyserial's write
+    timeout would have (a modem that stops reading costs a frame, not a stall)."""
+    try:
+        return os.write(fd, data)
+    except BlockingIOError:
+        pass
+    if not select.select([], [fd], [], WRITE_TIMEOUT)[1]:
+        return 0
+    try:
+        return os.write(fd, data)
+    except BlockingIOError:
+        return 0
+
+
+def _raw_fd(port: AudioPort) -> int | None:
+    """The port's file descriptor, made non-blocking, when it has one (pyserial on a device or pty); else None."""
+    fileno = getattr(port, "fileno", None)
+    if fileno is None:
+        return None
+    try:
+        fd = fileno()
+    except (OSError, ValueError, serial.SerialException):
+        return None
+    if not isinstance(fd, int) or fd < 0:
+        return None
+    os.set_blocking(fd, False)
+    return fd

@@ -316,7 +316,7 @@ class FakeServices:
             return CallFate("Completed", "CalleeHungUp", True, True)
         return self.fates.pop(0) if len(self.fates) > 1 else self.fates[0]
 
-    def call_setup(self, caller: str, callee: str, *, error_url: str | None) -> str:
+    def call_setup(self, caller: str, callee: str, *, error_url: str | None, api_extension: str = "") -> str:
         self._maybe_fail("call_setup")
         self.setups.append(dict(caller=caller, callee=callee, error_url=error_url))
         return f"setup-{len(self.setups)}"

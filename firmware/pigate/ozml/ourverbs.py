@@ -132,13 +132,21 @@ class OurVerbs:
 
     # -- alarm calls (Contact ID) -----------------------------------------------------------------
     def _receive_alarm(self, verb: v.ReceiveAlarmNotification, frame: Frame) -> Flow:
+        """Each event acknowledged (kissoff) is committed to the durable webhook queue before the next block is
+        read, so an app that is down gets it once it is back, across restarts of the daemon."""
         leg = self._leg(verb)
+        queue = self.extras.notifications
+        count = [0]
 
         def post(event) -> None:
             fields = messages.alarm_notification(
                 call_id=leg.id, caller=leg.caller, account=event.account, message_type=event.message_type,
                 qualifier=event.qualifier, kind=event.kind, event_code=event.event_code, partition=event.partition,
                 zone=event.zone, raw=event.raw)
+            count[0] += 1
+            if queue is not None:
+                queue.queue_notification(messages.ALARM_NOTIFICATION, f"{leg.id}:{count[0]}", verb.url, fields)
+                return
             try:
                 self.fetch(verb.url, fields)
             except (ApiError, NotifyError) as exc:

@@ -318,7 +318,7 @@ class Runner(OurVerbs):
         return Flow.NEXT
 
     def _call_setup(self, verb: v.CallSetup, frame: Frame) -> Flow:
-        self.services.call_setup(verb.caller, verb.callee, error_url=verb.error_url)
+        self.services.call_setup(verb.caller, verb.callee, error_url=verb.error_url, api_extension=self.api_extension)
         return Flow.NEXT
 
     # -- script structure -------------------------------------------------------------------------

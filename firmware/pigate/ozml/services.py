@@ -46,8 +46,8 @@ class ScriptServices(Protocol):
     def call_fate(self, call_id: str) -> CallFate | None:
         """How a call placed with `call` is doing (None: no such call)."""
 
-    def call_setup(self, caller: str, callee: str, *, error_url: str | None) -> str:
-        """Connect two numbers to each other; returns the call id."""
+    def call_setup(self, caller: str, callee: str, *, error_url: str | None, api_extension: str = "") -> str:
+        """Connect two numbers to each other (for the script's API extension); returns the call id."""
 
     def attended_transfer(self, transferred_call_id: str, target_call_id: str) -> None: ...
 
@@ -63,6 +63,13 @@ class EmailSender(Protocol):
                command: str = "SendEmail") -> str: ...
 
 
+class NotificationQueue(Protocol):
+    """pigate.sms.SmsService's durable webhook queue: a notification committed now, posted (with retries, across
+    restarts) by its worker; (kind, subject) is posted once."""
+
+    def queue_notification(self, kind: str, subject: str, url: str, fields: dict[str, str]) -> None: ...
+
+
 @dataclass(frozen=True)
 class ScriptExtras:
     """What a script reaches that is neither telephony nor SMS; None = the box has no such part (the verb
@@ -71,3 +78,4 @@ class ScriptExtras:
     email: EmailSender | None = None
     files: ScriptFiles | None = None
     mailboxes: Mailboxes | None = None
+    notifications: NotificationQueue | None = None  # None: posted directly, once (the notifier's retries only)

@@ -196,9 +196,9 @@ class CallSetup(Verb):
 
 @dataclass(frozen=True, kw_only=True)
 class ReceiveAlarmNotification(Verb):
-    """(ours) Acts as a Contact ID alarm receiver on this call: handshake, each valid 16-digit block
-    acknowledged with a kissoff and posted to Url as an AlarmNotification, until the panel hangs up or nothing
-    comes for Timeout seconds."""
+    """(ours) Acts as a Contact ID alarm receiver on this call: handshake, each valid 16-digit block queued on
+    disk for Url as an AlarmNotification and then acknowledged with a kissoff, until the panel hangs up or
+    nothing comes for Timeout seconds."""
 
     TAG: ClassVar[str] = "ReceiveAlarmNotification"
     url: str = param("Url", "", required=True, main=True)

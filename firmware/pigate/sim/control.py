@@ -15,12 +15,13 @@ from .network import POLICIES, Network, UnknownNumber, modem_json
 
 MODEM_FAULTS = ("stop_answering", "resume", "garbage", "vanish", "reappear", "cms_error", "cme_error",
                 "registration_lost", "registration_regained", "sim_missing", "sim_inserted", "storage_full",
-                "signal", "clear")
+                "signal", "late_final_word", "clear")
 # Arguments each fault accepts from JSON, with their types.
 FAULT_ARGS: dict[str, dict[str, type]] = {
     "garbage": {"n_lines": int, "replace_answer": bool}, "vanish": {"seconds": float},
     "cms_error": {"code": int, "command": str, "times": int}, "cme_error": {"code": int, "command": str, "times": int},
     "registration_regained": {"roaming": bool}, "storage_full": {"storage": str}, "signal": {"rssi": int},
+    "late_final_word": {"seconds": float},
 }
 
 
@@ -203,6 +204,22 @@ def make_app(net: Network) -> bottle.Bottle:
         h = handset(number)
         c = h.call(target(params), ring_timeout=_typed(params.get("ring_timeout", 60), float, "ring_timeout"))
         return {"call": len(h.calls) - 1, **c.as_json()}
+
+    @route("/sim/handsets/<number>/alarm", "POST")
+    def alarm(number: str) -> dict:
+        """The handset as an alarm panel: it calls `to`, reports `blocks` (comma-separated 16-key Contact ID
+        blocks) and hangs up; `corrupt` (comma-separated indexes) sends those blocks' first attempt with a bad
+        checksum. Answers when the panel is done: its handshake, every attempt sent, the blocks acknowledged."""
+        from .alarmpanel import AlarmPanel
+
+        params = _params()
+        blocks = [b.strip() for b in str(params.get("blocks", "")).split(",") if b.strip()]
+        if not blocks:
+            raise BadRequest("blocks is required")
+        corrupt = [_typed(i, int, "corrupt") for i in str(params.get("corrupt", "")).split(",") if i.strip()]
+        c = handset(number).call(target(params))
+        r = AlarmPanel(call=c, blocks=blocks, corrupt=corrupt).run()
+        return {"handshake": r.handshake, "sent": r.sent, "acknowledged": r.acknowledged}
 
     @route("/sim/handsets/<number>/call/<action>", "POST")
     def call_action(number: str, action: str) -> dict:

@@ -35,6 +35,7 @@ class ModemFaults:
         self._garbage_answers = 0
         self._injected: dict[str, list] = {}  # command -> [kind, code, times left]
         self._timers: list["Task"] = []
+        self.final_word_delay = 0.0  # seconds between a far end's hang-up (+CLCC, VOICE CALL: END) and NO CARRIER
 
     # -- freezing and noise ---------------------------------------------------------------------
     def stop_answering(self) -> None:
@@ -78,6 +79,12 @@ class ModemFaults:
         for t in self._timers:
             t.cancel()
         self._timers.clear()
+
+    # -- call progress --------------------------------------------------------------------------
+    def late_final_word(self, seconds: float) -> None:
+        """When the far end ends a call, the modem's final word (NO CARRIER, BUSY, ...) comes `seconds` after the
+        call's state URCs, as some modules send it: a host that dials at once sees it after its next ATD."""
+        self.final_word_delay = max(0.0, seconds)
 
     # -- error answers --------------------------------------------------------------------------
     def cms_error(self, code: int = 500, command: str = "CMGS", times: int = 1) -> None:
@@ -153,6 +160,7 @@ class ModemFaults:
         self.resume()
         with self._lock:
             self._injected.clear()
+        self.final_word_delay = 0.0
         self.cancel_timers()
         m = self._modem
         if m.sim_state == "missing":
@@ -166,7 +174,7 @@ class ModemFaults:
         with self._lock:
             injected = {k: {"kind": v[0], "code": v[1], "times": v[2]} for k, v in self._injected.items()}
         m = self._modem
-        return {"deaf": self._deaf, "errors": injected, "registered": m.registered, "sim": m.sim_state,
+        return {"deaf": self._deaf, "errors": injected, "final_word_delay": self.final_word_delay, "registered": m.registered, "sim": m.sim_state,
                 "present": m.present}
 
 

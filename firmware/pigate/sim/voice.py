@@ -176,7 +176,12 @@ class CallControl:
             if self.current is not call:
                 return
             urcs = self._end(call, hangup_by_host=False)
-        self._m.urc(*urcs, result)
+        delay = self._m.faults.final_word_delay
+        if delay > 0:
+            self._m.urc(*urcs)
+            self._m.network.scheduler.after(delay, self._m.urc, result)
+        else:
+            self._m.urc(*urcs, result)
 
     def _end(self, call: Call, *, hangup_by_host: bool) -> list[str]:
         if call.ring_task is not None:

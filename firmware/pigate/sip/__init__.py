@@ -10,9 +10,11 @@ from pigate.sip.driver import IncomingCall, SipDriver
 from pigate.sip.endpoint import available
 from pigate.sip.media import FRAME_BYTES, RATE, SILENCE, FramePort, Player, Recorder
 from pigate.sip.peers import Peer, RefusalLog
+from pigate.sip.status import SIP_TRUNK, TrunkChanged, account_state, trunks
 
 __all__ = [
     "Account", "Answered", "CONNECTED", "CallEvent", "DISCONNECTED", "Digit", "Ended", "FRAME_BYTES", "FramePort",
     "Held", "IncomingCall", "Listener", "Peer", "Player", "RATE", "Recorder", "RefusalLog", "Resumed", "Ringing",
-    "SILENCE", "SipCall", "SipDriver", "TransferStatus", "available",
+    "SILENCE", "SIP_TRUNK", "SipCall", "SipDriver", "TransferStatus", "TrunkChanged", "account_state", "available",
+    "trunks",
 ]

@@ -99,6 +99,11 @@ class Account(_BaseAccount):
     def connected(self) -> bool:
         return self.state == CONNECTED
 
+    def snapshot(self) -> tuple[str, int, str]:
+        """(state, last answer's code, its reason), consistent with each other."""
+        with self._cond:
+            return self.state, self.code, self.reason
+
     @property
     def registrar_uri(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -144,7 +149,7 @@ class Account(_BaseAccount):
         code, reason = int(prm.code), str(prm.reason)
         self._log(state, code, reason, int(prm.expiration))  # logged before anyone can see the new state
         with self._cond:
-            changed = state != self.state
+            changed = (state, code) != (self.state, self.code)  # also a refusal after a timeout, and back
             self.state, self.code, self.reason = state, code, reason
             if state == CONNECTED and code // 100 == 2:
                 self.registrations += 1

@@ -249,6 +249,13 @@ class SmsService:
         self._hooks.wake()
         return messages.INCOMING_SMS, url, fields
 
+    def queue_notification(self, kind: str, subject: str, url: str, fields: dict[str, str]) -> None:
+        """Post a notification through the durable webhook queue (committed when this returns, retried with the
+        hooks' backoff while the app is down, across restarts); (kind, subject) is posted once. Its answer is
+        not acted on (only IncomingSMS and SMSDeliveryReport answers run as scripts)."""
+        if self.store.queue_hook(kind, subject, url, fields, now=self._clock()):
+            self._hooks.wake()
+
     def _on_hook_answer(self, hook: Hook, answer: str) -> None:
         if not answer.strip() or hook.kind not in (messages.INCOMING_SMS, messages.SMS_DELIVERY_REPORT):
             return

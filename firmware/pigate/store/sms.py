@@ -358,9 +358,18 @@ class SmsStore:
         cur.execute("INSERT OR IGNORE INTO sms_hook(kind, subject, url, fields, state, next_attempt, created) "
                     "VALUES(?,?,?,?,'pending',?,?)", (kind, subject, url, json.dumps(fields), now, now))
 
+    def queue_hook(self, kind: str, subject: str, url: str, fields: dict[str, str], *, now: float) -> bool:
+        """A notification that belongs to no SMS (an AlarmNotification), committed before this returns; False
+        when (kind, subject) was queued before (nothing is queued twice)."""
+        with self.db.transaction() as cur:
+            self._queue_hook(cur, (kind, url, fields), subject=subject, now=now)
+            queued = cur.rowcount == 1
+        return queued
+
     def due_hooks(self, *, now: float, limit: int = 20) -> list[Hook]:
+        # In the order they were queued: after an outage or a restart, what waited goes out oldest first.
         rows = self.db.query("SELECT * FROM sms_hook WHERE state='pending' AND next_attempt <= ? "
-                             "ORDER BY next_attempt, id LIMIT ?", (now, limit))
+                             "ORDER BY id LIMIT ?", (now, limit))
         return [Hook(r["id"], r["kind"], r["subject"], r["url"], json.loads(r["fields"]), r["attempts"]) for r in rows]
 
     def next_hook_due(self) -> float | None:

@@ -15,17 +15,17 @@ REGISTRATION = {0: "not registered", 1: "home", 2: "searching", 3: "denied", 4: 
 
 
 def collect(*, lines: Callable[[], list[dict[str, Any]]], waiting: Callable[[], int],
-            active_calls: Callable[[], Iterable[Any]], sip_accounts: Iterable[Any],
-            sip_registered: Callable[[str], bool], data_dir: Path, started: float,
+            active_calls: Callable[[], Iterable[Any]], sip_trunks: Callable[[], list[dict[str, Any]]],
+            data_dir: Path, started: float,
             now: Callable[[], float] = time.time) -> dict[str, Any]:
-    """The daemon's side: a JSON-able snapshot of lines, SIP accounts, calls, the SMS queue and the disk."""
+    """The daemon's side: a JSON-able snapshot of lines, SIP trunks (pigate.sip.trunks: as the dashboard shows
+    them), calls, the SMS queue and the disk."""
     disk = shutil.disk_usage(data_dir)
     return {
         "version": __version__, "pid": os.getpid(), "daemon_uptime": now() - started,
         "system_uptime": _system_uptime(),
         "lines": lines(),
-        "sip": [{"name": a.name, "user": a.username, "registrar": a.registrar, "registered": sip_registered(a.name)}
-                for a in sip_accounts],
+        "sip": sip_trunks(),
         "calls": [{"id": c.call_id, "line": c.line, "source": c.source, "destination": c.destination,
                    "state": c.state, "talk": c.talk_duration} for c in active_calls()],
         "sms_waiting": waiting(),
@@ -92,8 +92,11 @@ def render(st: dict[str, Any]) -> str:
             out.append(f"  {ln.get('name')}: {ln['last_error']}")
     if st["sip"]:
         out.append("")
-        out.append(table([[a["name"], a["user"], a["registrar"], "registered" if a["registered"] else "not registered"]
-                          for a in st["sip"]], ["SIP TRUNK", "USER", "REGISTRAR", "STATE"]))
+        out.append(table([[t["name"], t["kind"], t["where"], t["state"]] for t in st["sip"]],
+                         ["SIP TRUNK", "KIND", "WHERE", "STATE"]))
+        for t in st["sip"]:
+            if t.get("last_error"):
+                out.append(f"  {t['name']}: {t['last_error']}")
     out.append("")
     if st["calls"]:
         out.append(table([[c["id"], c["line"], c["source"], c["destination"], c["state"], f"{c['talk']:.0f}"]

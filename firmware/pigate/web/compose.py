@@ -44,15 +44,15 @@ class Web:
             self.metrics.on_delivery(delivery)
 
     def build(self, *, db: Database, bus: EventBus, sms: Any, calls: Any, leds: Any, modems: Mapping[str, Any],
-              network: Any, sip_connected: Callable[[str], bool],
+              network: Any, sip_trunks: Callable[[], list[dict]],
               commands: Any, ozeki: Any, users: UserGuard, addresses: AddressGuard) -> None:
         cfg = self._config
         views = Views(db=db)
         source = StatusSource(config=cfg, sms=sms, calls=calls, views=views, leds=leds, deliveries=self.deliveries,
-                              sip_connected=sip_connected, version=lambda: __version__)
+                              sip_trunks=sip_trunks, version=lambda: __version__)
         self._bus = bus
         self.metrics = Metrics(views=views, lines=sms.line_status, active_calls=calls.active_calls,
-                               sip_accounts=[a.name for a in cfg.sip.accounts], sip_connected=sip_connected,
+                               sip_trunks=sip_trunks,
                                logins=users.stats)
         def fingerprints() -> dict:
             # Cheap readings only (one query for the store). The outbox follows every write; the other
@@ -66,7 +66,7 @@ class Web:
                     "lines": (epoch, [(m.state, m.status().get("signal_percent"), m.status().get("last_error"))
                                       for m in modems.values()]),
                     "leds": leds.network,
-                    "sip": [sip_connected(t.name) for t in (*cfg.sip.accounts, *cfg.sip.peers)]}
+                    "sip": [(t["state"], t["last_error"]) for t in sip_trunks()]}
 
         self.live = LiveHub(source=source, bus=bus, max_streams=max(1, self.stream_slots), fingerprints=fingerprints)
         access = Access(users=users, keys=cfg.http.api_keys)

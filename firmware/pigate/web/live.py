@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 # Bus topic prefix -> sections it may change.
 TOPICS = {"modem.state": ("lines", "leds"), "modem.signal": ("lines",), "modem.registration": ("lines",),
           "modem.recovery": ("lines",), "modem.call": ("calls", "history"), "modem.sms": ("outbox", "inbox"),
-          "call": ("calls",)}
+          "call": ("calls",), "sip.trunk": ("sip", "leds")}
 
 
 class StreamsFull(Exception):
@@ -45,7 +45,9 @@ class LiveHub:
         self._batch = batch  # a stream writes at most this often: a burst of events is one write
         self.max_streams, self._poll, self._heartbeat = max_streams, poll, heartbeat
         self._monotonic = monotonic
-        self._cond = threading.Condition()
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)  # the streams wait on it for new events
+        self._work = threading.Condition(lock)  # the thread waits on it for changes
         self._seq = 0
         self._events: collections.deque[tuple[int, bytes]] = collections.deque(maxlen=backlog)
         self._current: dict[str, bytes] = {}      # section -> its latest payload (JSON)
@@ -70,6 +72,7 @@ class LiveHub:
         with self._cond:
             self._running = False
             self._cond.notify_all()
+            self._work.notify_all()
         if self._thread is not None:
             self._thread.join(2.0)
             self._thread = None
@@ -96,7 +99,8 @@ class LiveHub:
             self._dirty.update(sections)
             if extra is not None:
                 self._append(extra[0], json.dumps(extra[1]).encode())
-            self._cond.notify_all()
+            if sections:
+                self._work.notify()  # the streams wake only when there is something to write
 
     def _append(self, name: str, payload: bytes) -> None:
         """Queue one SSE event; called with the lock held."""
@@ -110,9 +114,9 @@ class LiveHub:
                 if not self._running:
                     return
                 if not self._streams:
-                    self._cond.wait(self._poll * 4)
+                    self._work.wait(self._poll * 4)
                     continue
-                self._cond.wait(self._poll)
+                self._work.wait(self._poll)
                 dirty, self._dirty = self._dirty, set()
             try:
                 dirty |= self._changed_prints()
@@ -158,7 +162,7 @@ class LiveHub:
                 raise StreamsFull()
             self._streams += 1
             self._dirty.update(s for s in SECTIONS if s not in self._current)
-            self._cond.notify_all()
+            self._work.notify()
         return self._stream()
 
     def _stream(self) -> Iterator[bytes]:

@@ -26,10 +26,9 @@ class _StoreCollector:
     """Collects on each scrape from the store and the live status (a prometheus custom collector)."""
 
     def __init__(self, *, views: Views, lines: Callable[[], list[dict]], active_calls: Callable[[], list],
-                 sip_accounts: Iterable[str], sip_connected: Callable[[str], bool],
-                 logins: Callable[[], dict[str, int]]) -> None:
+                 sip_trunks: Callable[[], list[dict]], logins: Callable[[], dict[str, int]]) -> None:
         self._views, self._lines, self._active = views, lines, active_calls
-        self._sip, self._sip_connected = list(sip_accounts), sip_connected
+        self._sip_trunks = sip_trunks
         self._logins = logins
 
     def describe(self) -> list:
@@ -88,8 +87,9 @@ class _StoreCollector:
         yield signal
         yield registered
         sip = GaugeMetricFamily("pigate_sip_registered", "1 when the SIP account is registered", labels=["account"])
-        for account in self._sip:
-            sip.add_metric([account], 1 if self._sip_connected(account) else 0)
+        for trunk in self._sip_trunks():
+            if trunk["kind"] == "account":
+                sip.add_metric([trunk["name"]], 1 if trunk["connected"] else 0)
         yield sip
         stats = self._logins()
         logins = CounterMetricFamily("pigate_logins", "Login checks (all ways in) by outcome", labels=["outcome"])
@@ -105,8 +105,7 @@ class Metrics:
     """The registry, the live counters, and the subscriptions that move them."""
 
     def __init__(self, *, views: Views, lines: Callable[[], list[dict]], active_calls: Callable[[], list],
-                 sip_accounts: Iterable[str] = (), sip_connected: Callable[[str], bool] = lambda name: False,
-                 logins: Callable[[], dict[str, int]] = dict) -> None:
+                 sip_trunks: Callable[[], list[dict]] = list, logins: Callable[[], dict[str, int]] = dict) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.recoveries = Counter("pigate_modem_recoveries", "Modem recovery runs started", ["line"],
                                   registry=self.registry)
@@ -115,8 +114,7 @@ class Metrics:
         self.webhook_failures = Counter("pigate_webhook_failures", "Webhook posts that failed", ["kind"],
                                         registry=self.registry)
         self.registry.register(_StoreCollector(views=views, lines=lines, active_calls=active_calls,
-                                               sip_accounts=sip_accounts, sip_connected=sip_connected,
-                                               logins=logins))
+                                               sip_trunks=sip_trunks, logins=logins))
         self._unsubscribe: list[Callable[[], None]] = []
 
     def start(self, bus: EventBus) -> None:

@@ -110,6 +110,11 @@ def build(*, commands: list[Command], auth: bool, version: str = "") -> dict:
                      "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": form}}},
                      "responses": xml},
         }
+        if cmd.upload is not None:  # a file as the body, the other parameters in the query
+            post = paths[f"/api/{cmd.name}"]["post"]
+            post["parameters"] = _query_params(cmd.spec) + ([] if not auth else _credentials())
+            post["requestBody"]["content"].update(
+                {t: {"schema": {"type": "string", "maxLength": cmd.upload.limit}} for t in cmd.upload.types})
     out: dict = {
         "openapi": "3.1.0",
         "info": {"title": "pigate", "version": version or "0",

@@ -28,9 +28,9 @@ class StatusSource:
     """Builds each section on demand; `lines` is the SMS service's line_status (modem facts + counts)."""
 
     def __init__(self, *, config: Config, sms: Any, calls: Any, views: Views, leds: Any,
-                 deliveries: DeliveryLog, sip_connected: Callable[[str], bool] = lambda name: False,
+                 deliveries: DeliveryLog, sip_trunks: Callable[[], list[dict]] = list,
                  started: float | None = None, version: Callable[[], str] = lambda: "") -> None:
-        self._sip_connected = sip_connected
+        self._sip_trunks = sip_trunks
         self._config, self._sms, self._calls, self._views = config, sms, calls, views
         self._leds, self._deliveries = leds, deliveries
         self._started = started or time.time()
@@ -54,15 +54,8 @@ class StatusSource:
         return out
 
     def sip(self) -> list[dict]:
-        """The SIP trunks: registered accounts (registered or not) and IP peers (up while SIP runs)."""
-        enabled = self._config.sip.enabled
-        out = [{"name": a.name, "kind": "account", "where": f"{a.username}@{a.registrar}",
-                "state": ("registered" if self._sip_connected(a.name) else "not registered") if enabled
-                else "disabled"} for a in self._config.sip.accounts]
-        out += [{"name": p.name, "kind": "peer", "where": p.address,
-                 "state": ("up" if self._sip_connected(p.name) else "down") if enabled else "disabled"}
-                for p in self._config.sip.peers]
-        return out
+        """The SIP trunks as pigate.sip.trunks tells them (as `pigate status` and the LEDs see them)."""
+        return self._sip_trunks()
 
     def leds(self) -> dict:
         layout = self._config.leds.pins

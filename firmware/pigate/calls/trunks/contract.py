@@ -5,8 +5,9 @@ its own number. It places and answers calls, reports what happens to them as typ
 CallLeg per call (pigate.ozml.leg.CallLeg: the script's Leg plus connected(), close() and keypad.push). It knows
 nothing of call ids' meaning, states, history, notifications or scripts: those are the call service's.
 
-A call on a trunk is named by a *channel*: a string the trunk picks, unique among its live calls (a GSM line
-carries one call, so its channel is the line's name; a SIP account would use one per dialog).
+A call on a trunk is named by a *channel*: a string the trunk picks, unique among its live calls and
+never reused for the next call (the service frees a line before it releases the call that was on it; the GSM
+trunk names each call `line#n`, the SIP trunk one per dialog).
 
 Events (`report(event)`, from any thread the trunk likes; `report` never blocks for long and never calls back
 into the trunk on that thread):

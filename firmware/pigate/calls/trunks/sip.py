@@ -8,6 +8,8 @@
   180 Ringing and reported; the service answers them through the leg or refuses them (the leg's reject: 603,
   or the SIP code of why a bridged call failed; 486 when the service cannot take the call at all).
 - The final SIP status maps to the contract's reasons (`end_reason`).
+- A call handed on by REFER (BlindTransfer, AttendedTransfer) is over in the service's books at once; its dialog
+  stays up until the transfer's final NOTIFY (then the box sends BYE) or the far end ends it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from pigate.errors import DialFailed, SipError
 from pigate.sip import Answered as SipAnswered, CallEvent as SipEvent, Digit as SipDigit, Ended as SipEnded
-from pigate.sip import Ringing as SipRinging, SipCall, SipDriver
+from pigate.sip import Ringing as SipRinging, SipCall, SipDriver, TransferStatus as SipTransferStatus
 
 from ..media import LegMedia
 from ..model import END_BUSY, END_FAILED, END_HANGUP, END_LINE_DOWN, END_NO_ANSWER, END_REJECTED
@@ -60,10 +62,14 @@ class SipTrunk:
         lines += [TrunkLine(p.name, p.name) for p in driver.peers.values()]
         self.lines: Sequence[TrunkLine] = tuple(lines)
         self.capacity = driver.max_calls
+        self._hosts = {**{a.name: a.host for a in driver.accounts.values()},
+                       **{p.name: p.uri_host for p in driver.peers.values()}}
         self._lock = threading.Lock()
         self._calls: dict[str, SipCall | None] = {}   # channel -> its SipCall (None: reserved, not yet dialled)
         self._answered: set[str] = set()
         self._pending: dict[str, tuple[SipLeg, str, str]] = {}  # outgoing: leg, line, caller id until dialled
+        self._legs: dict[str, SipLeg] = {}
+        self._handed_on: dict[str, SipCall] = {}  # referred away, the far end not yet done with the REFER
         self._report: Report | None = None
 
     # ---- the contract --------------------------------------------------------------------------
@@ -83,6 +89,7 @@ class SipTrunk:
             self._calls[channel] = None
             leg = self._leg(call, None, line=line, inbound=False)
             self._pending[channel] = (leg, line, call.caller_id)
+            self._legs[channel] = leg
         return channel, leg
 
     def dial(self, channel: str, number: str) -> None:
@@ -101,7 +108,10 @@ class SipTrunk:
         with self._lock:
             sip_call = self._calls[channel]
         assert sip_call is not None
-        return self._leg(call, sip_call, line=sip_call.trunk, inbound=True)
+        leg = self._leg(call, sip_call, line=sip_call.trunk, inbound=True)
+        with self._lock:
+            self._legs[channel] = leg
+        return leg
 
     def poll(self, channel: str) -> None:
         pass  # SIP reports progress itself
@@ -111,6 +121,11 @@ class SipTrunk:
             sip_call = self._calls.pop(channel, None)
             self._pending.pop(channel, None)
             self._answered.discard(channel)
+            leg = self._legs.pop(channel, None)
+            if sip_call is not None and local and leg is not None and leg.referred and not sip_call.ended:
+                # The far end has our REFER: its dialog is ended when the transfer's final NOTIFY comes.
+                self._handed_on[channel] = sip_call
+                return
         # The gateway's own ends go through the leg (hangup, reject with its code); what is left is an incoming
         # call the service would not take (shutting down, line at capacity): 486.
         if sip_call is not None and not local and not sip_call.ended:
@@ -121,11 +136,9 @@ class SipTrunk:
 
     # ---- helpers -------------------------------------------------------------------------------
     def _leg(self, call: "CallRecord", sip_call: SipCall | None, *, line: str, inbound: bool) -> SipLeg:
-        peer, account = self._driver.peers.get(line), self._driver.accounts.get(line)
-        host = peer.uri_host if peer is not None else (account.host if account is not None else "")
         return SipLeg(call_id=call.id, sip_call=sip_call, caller=call.source, callee=call.destination,
                       api_extension=call.api_extension, inbound=inbound, frames=self._driver.frame_port,
-                      media=self._media, host=host)
+                      media=self._media, host=self._hosts.get(line, ""), trunk_hosts=self._hosts)
 
     def _emit(self, event: CallEvent) -> None:
         if self._report is not None:
@@ -143,6 +156,21 @@ class SipTrunk:
         self._emit(Incoming(channel, sip_call.trunk, sip_call.caller, sip_call.called))
 
     def _on_event(self, channel: str, event: SipEvent) -> None:
+        with self._lock:
+            referred = self._handed_on.get(channel)
+            if referred is not None and (isinstance(event, SipEnded) or (
+                    isinstance(event, SipTransferStatus) and event.final)):
+                del self._handed_on[channel]
+            else:
+                referred = None
+        if referred is not None:
+            if not isinstance(event, SipEnded):
+                log.info("sip: %s: transfer over (%s %s); ending the dialog", channel, event.code, event.reason)
+                try:
+                    referred.hangup()
+                except SipError as exc:
+                    log.debug("sip: %s: hang-up after the transfer: %s", channel, exc)
+            return
         with self._lock:
             if channel not in self._calls:
                 return

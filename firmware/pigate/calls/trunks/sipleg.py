@@ -4,15 +4,18 @@ The audio is the GSM leg's: the same paced 20 ms pump (modem/pcm.py) plays promp
 over a FramePort joined to the call instead of a modem's PCM port, so Speak, Play, Beep and Record behave alike
 on both trunks. What differs is call control:
 - Hold and Unhold are SIP re-INVITEs (sendonly / sendrecv).
-- BlindTransfer sends a REFER to a SIP URI (a bare number is sent to the call's own trunk host); Forward of a
+- BlindTransfer sends a REFER to a SIP URI (`sip:USER@TRUNK` names a trunk of the box, a bare number is sent
+  to the call's own trunk host); Forward of a
   ringing incoming call answers 302 is not offered by the driver, so it is refused as on an answered GSM call.
-- SendDTMF sends RFC 2833 events.
+- SendDTMF sends RFC 2833 events and returns once they are sent (as AT+VTS does).
+- play_pcm and hear (raw 8 kHz audio in and out, for the Contact ID receiver and sender, and Request) are the
+  GSM leg's, over the frame port.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Callable, Mapping
 
 from pigate.errors import CallerGone, InappropriateCommand, ModemError, PortGone, SipError
 from pigate.modem.pcm import FRAME_BYTES, PcmPump
@@ -22,6 +25,9 @@ from ..media import LegMedia
 from .gsmleg import GsmLeg
 
 log = logging.getLogger(__name__)
+
+# How long pjsua takes to send one RFC 2833 digit: 160 ms of events, then its end packets and the next start.
+DTMF_DIGIT_SECONDS = 0.2
 
 # The SIP status an incoming call is refused with when the call it was routed to failed (calls.model END_*).
 REFUSAL_CODES = {"busy": 486, "no-answer": 480, "rejected": 603, "failed": 503, "line-down": 503}
@@ -93,7 +99,10 @@ class _SipControl:
         raise ModemError("SIP calls are not deflected")
 
     def send_dtmf(self, keys: str) -> None:
+        """RFC 2833 events; returns once they are out (pjsua queues them), as AT+VTS does on GSM, so what a
+        script or the alarm sender does next (wait for a kissoff, speak) follows the digits."""
         self._do(lambda: self.call.send_dtmf(keys))
+        self._leg.keypad.sleep(len(keys) * DTMF_DIGIT_SECONDS)
 
     def start_audio(self) -> None:
         pass  # SIP media flows once the call is confirmed
@@ -107,10 +116,15 @@ class SipLeg(GsmLeg):
     """One SIP call's telephony; `frames(name)` makes the FramePort its audio runs over (the driver's).
     An outgoing leg exists before its INVITE: the trunk sets `sip_call` when it dials."""
 
+    transfers_answered = True  # an answered SIP call is handed on by REFER (a GSM one is bridged by the service)
+
     def __init__(self, *, call_id: str, sip_call: SipCall | None, caller: str, callee: str, api_extension: str,
-                 inbound: bool, frames: Callable[[str], FramePort], media: LegMedia, host: str = "") -> None:
+                 inbound: bool, frames: Callable[[str], FramePort], media: LegMedia, host: str = "",
+                 trunk_hosts: Mapping[str, str] | None = None) -> None:
         self.sip_call = sip_call
         self._host = host
+        self._trunk_hosts = dict(trunk_hosts or {})  # trunk name -> its host[:port][;transport] for REFER targets
+        self.referred = False  # handed on by a REFER: the trunk ends the dialog once the transfer is over
         self._reject_code = 603
         pump = PcmPump(url=f"sip:{call_id}", name=f"sip-{call_id}", opener=self._open_audio)
         self._frames = frames
@@ -150,8 +164,18 @@ class SipLeg(GsmLeg):
         else:
             self.sip_call.reject(self._reject_code)
 
+    def refer_uri(self, target: str) -> str:
+        """Where a REFER sends the far end: `sip:USER@TRUNK` (a trunk's name) at that trunk's host, any other
+        SIP URI as given, a bare number at this call's trunk host."""
+        if not target.startswith(("sip:", "sips:")):
+            return f"sip:{target}@{self._host}"
+        scheme, _, rest = target.partition(":")
+        user, at, host = rest.partition("@")
+        trunk = self._trunk_hosts.get(host.split(";", 1)[0]) if at else None
+        return f"{scheme}:{user}@{trunk}" if trunk else target
+
     def blind_transfer(self, target: str, *, transferor_party: str | None = None) -> bool:
-        uri = target if target.startswith(("sip:", "sips:")) else f"sip:{target}@{self._host}"
+        uri = self.refer_uri(target)
         try:
             if self.sip_call is None:
                 raise SipError("not dialled")
@@ -159,7 +183,15 @@ class SipLeg(GsmLeg):
         except SipError as exc:
             log.info("%s: transfer to %s failed: %s", self.id, uri, exc)
             return False
+        self.referred = True
         return True
+
+    def transfer_to_call(self, other: "SipLeg") -> None:
+        """Attended transfer: REFER with Replaces, sending this call's far end to `other`'s (SipError if refused)."""
+        if self.sip_call is None or other.sip_call is None:
+            raise SipError("not dialled")
+        self.sip_call.transfer_attended(other.sip_call)
+        self.referred = True
 
     def forward(self, destination: str) -> None:
         raise InappropriateCommand("Forward")

@@ -31,7 +31,9 @@
     },
     sip(accounts) {
       body("sip").replaceChildren(accounts.length
-        ? table(["Trunk", "Kind", "Where", "State"], accounts.map(a => ({cells: [a.name, a.kind, a.where, badge(a.state)]})))
+        ? table(["Trunk", "Kind", "Where", "State", "Last error"], accounts.map(a => ({attrs: {"data-trunk": a.name},
+          cells: [a.name, a.kind, a.where, el("span", {class: "trunk-state", "data-state": a.state}, badge(a.state)),
+            el("span", {class: a.last_error ? "error" : "error none", text: a.last_error || "none"})]})))
         : el("p", {class: "empty", text: "no SIP trunk configured"}));
     },
     leds(leds) {
