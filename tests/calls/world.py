@@ -181,7 +181,8 @@ def _start(tmp: Path, dialect: str, incoming: bool, error_url: bool, latency: La
     sim.start()
     modem = Modem(config=ModemConfig(name="gsm1", port=str(sim.at_link), audio_port=str(sim.audio_link),
                                      command_timeout=3.0, poll_interval=5.0, probe_timeout=0.5, ready_timeout=5.0),
-                  bus=bus, reset_settle=0.2)
+                  # the simulated module drops its ports 0.3 s after AT+CFUN=1,1 and is back 0.2 s later
+                  bus=bus, reset_settle=0.6)
     modem.start()
     stoppers.append(modem.stop)
     db = Database(path=tmp / "pigate.db")

@@ -98,11 +98,12 @@ def test_clear_undoes_every_fault(net, modem, at):
     modem.faults.sim_missing()
     modem.faults.cme_error(code=10, command="CSQ", times=5)
     modem.faults.late_final_word(0.5)
+    modem.faults.audio_stuck()
     modem.faults.clear()
     at.ok("AT+CSQ")
     assert at.ok("AT+CREG?") == ["+CREG: 0,1"]
-    assert modem.faults.describe() == {"deaf": False, "errors": {}, "final_word_delay": 0.0, "registered": True,
-                                       "sim": "ready", "present": True}
+    assert modem.faults.describe() == {"deaf": False, "errors": {}, "final_word_delay": 0.0, "audio_stuck": False,
+                                       "registered": True, "sim": "ready", "present": True}
 
 
 def test_signal_level(net, modem, at):

@@ -10,7 +10,7 @@ from typing import Callable, TypeVar
 from ..errors import ModemError, ModemTimeout, PortGone
 from ..events import EventBus
 from .at import AtEngine
-from .events import ModemEvent, StateChanged
+from .events import CallEnded, ModemEvent, StateChanged
 from .parsers import Signal
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ class Link:
         self._state = "down"
         self._recovery_reason = ""
         self._reinit_reason = ""
+        self._reset_reason = ""  # a module restart owed once no call is up (call audio that would not switch on)
 
     @property
     def name(self) -> str:
@@ -117,6 +118,13 @@ class Link:
 
     def publish(self, event: ModemEvent) -> None:
         self.bus.publish(event)
+        if isinstance(event, CallEnded):
+            self.call_over()
+
+    def call_over(self) -> None:
+        """A call ended: a restart the module owes (request_reset_when_idle) can happen now."""
+        if self._reset_reason:
+            self.wake.set()
 
     # ---- asking the supervisor for work --------------------------------------------------------
 
@@ -130,6 +138,17 @@ class Link:
         with self.lock:
             self._reinit_reason = self._reinit_reason or reason
         self.wake.set()
+
+    def request_reset_when_idle(self, reason: str) -> None:
+        """Restart the module (the ladder's CFUN reset) once it carries no call; the supervisor checks."""
+        with self.lock:
+            self._reset_reason = self._reset_reason or reason
+
+    def take_reset(self) -> str:
+        """The owed restart's reason ('' when none); cleared, so a caller that cannot run it yet asks again."""
+        with self.lock:
+            reason, self._reset_reason = self._reset_reason, ""
+        return reason
 
     def take_requests(self) -> tuple[str, str]:
         """(recovery reason, re-init reason), each '' when not asked for; clears both."""

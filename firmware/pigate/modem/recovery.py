@@ -34,12 +34,13 @@ class Recovery:
         self.link, self.bring_up = link, bring_up
         self.reset_settle = reset_settle
 
-    def run(self, reason: str) -> bool:
+    def run(self, reason: str, *, first: str = "probe") -> bool:
+        """Climb from rung `first` (a known fault can skip the rungs that do not cure it)."""
         link = self.link
         log.warning("%s: recovering: %s", link.name, reason)
         link.set_state("recovering")
         link.publish(RecoveryStep(link.name, "start", True, reason))
-        for step in STEPS:
+        for step in STEPS[STEPS.index(first):]:
             if link.stopping.is_set():
                 return False
             try:
@@ -195,8 +196,27 @@ class Supervisor:
             except ModemError as exc:
                 link.request_recovery(f"bring-up failed: {exc}")
             return
+        reset = link.take_reset()
+        if reset:
+            self._reset_when_idle(reset)
+            return
         try:
             refresh(link, self.bring_up.vendor.registration_kinds)
         except ModemError as exc:
             link.note_error(str(exc))
             link.request_recovery(f"health poll failed: {exc}")
+
+    def _reset_when_idle(self, reason: str) -> None:
+        """The restart a stuck module owes, once AT+CLCC lists no call; otherwise asked again at the call's end."""
+        link = self.link
+        try:
+            calls = [ln for ln in link.engine.command("AT+CLCC", timeout=link.config.command_timeout)
+                     if ln.startswith("+CLCC:")]
+        except ModemError as exc:
+            link.request_recovery(f"{reason}; AT+CLCC failed: {exc}")
+            return
+        if calls:
+            link.request_reset_when_idle(reason)
+            return
+        ok = self.recovery.run(reason, first="reset")
+        self._failures = 0 if ok else self._failures + 1

@@ -35,25 +35,45 @@ class VoiceOps:
             except ModemCommandError as exc:
                 log.warning("%s: %s failed: %s", self.link.name, command, exc)
 
+    def _audio_on(self, commands: tuple[str, ...]) -> None:
+        """Switch call audio to the PCM port (AT+CPCMREG=1, AT+QPCMV=1,0). A refused switch is the field's most
+        common cause of a silent call: the audio is switched off and the command tried once more; a module that
+        still refuses leaves this call without audio and is restarted once it carries no call, which clears it."""
+        for command in commands:
+            try:
+                self._cmd(command)
+                continue
+            except ModemCommandError as exc:
+                log.warning("%s: %s failed (%s): switching call audio off and on again", self.link.name, command, exc)
+            self._best_effort(self.bring_up.vendor.audio_off)
+            try:
+                self._cmd(command)
+                log.info("%s: %s worked on the second try", self.link.name, command)
+            except ModemCommandError as exc:
+                log.error("%s: %s failed again (%s): this call has no audio; the module restarts once the call "
+                          "is over", self.link.name, command, exc)
+                self.link.request_reset_when_idle(f"call audio would not switch on ({command}: {exc})")
+
     def dial(self, number: str) -> None:
         """ATD<number>; (a voice call). Returns once the modem accepted it; BUSY/NO CARRIER raise ModemCommandError."""
         if not is_dialable(number):
             raise ModemError(f"not a dialable number: {number!r}")
-        self._best_effort(self.bring_up.vendor.audio_before_call)
+        self._audio_on(self.bring_up.vendor.audio_before_call)
         self._cmd(f"ATD{number};", call_results=True)
 
     def answer(self) -> None:
-        self._best_effort(self.bring_up.vendor.audio_before_call)
+        self._audio_on(self.bring_up.vendor.audio_before_call)
         self._cmd("ATA", call_results=True)
-        self._best_effort(self.bring_up.vendor.audio_on_connect)
+        self._audio_on(self.bring_up.vendor.audio_on_connect)
 
     def start_audio(self) -> None:
         """Switch call audio to the PCM serial port once an outgoing call connects (SIM7600 needs this)."""
-        self._best_effort(self.bring_up.vendor.audio_on_connect)
+        self._audio_on(self.bring_up.vendor.audio_on_connect)
 
     def hangup(self) -> None:
         self._cmd(self.bring_up.vendor.hangup)
         self._best_effort(self.bring_up.vendor.audio_off)
+        self.link.call_over()
 
     def hold(self) -> None:
         """Put the active call on hold (AT+CHLD=2, 27.007 7.13); a network or modem that refuses raises."""

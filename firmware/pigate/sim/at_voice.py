@@ -90,6 +90,8 @@ def pcm_switch(m: "SimModem", c: Command) -> Reply:
         raise AtError()
     if name == "+QPCMV" and value == 1 and c.int_arg(1, 0) != 0:
         raise cme(4)  # only the USB NMEA-port mode (0) is simulated
+    if value == 1 and m.settings.pcm_stuck:
+        raise AtError()  # plain ERROR, as the modules answer
     m.settings.pcm = bool(value)
     m.calls.update_stream()
     return Reply()

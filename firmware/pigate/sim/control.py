@@ -15,7 +15,7 @@ from .network import POLICIES, Network, UnknownNumber, modem_json
 
 MODEM_FAULTS = ("stop_answering", "resume", "garbage", "vanish", "reappear", "cms_error", "cme_error",
                 "registration_lost", "registration_regained", "sim_missing", "sim_inserted", "storage_full",
-                "signal", "late_final_word", "clear")
+                "signal", "late_final_word", "audio_stuck", "clear")
 # Arguments each fault accepts from JSON, with their types.
 FAULT_ARGS: dict[str, dict[str, type]] = {
     "garbage": {"n_lines": int, "replace_answer": bool}, "vanish": {"seconds": float},

@@ -86,6 +86,11 @@ class ModemFaults:
         call's state URCs, as some modules send it: a host that dials at once sees it after its next ATD."""
         self.final_word_delay = max(0.0, seconds)
 
+    def audio_stuck(self) -> None:
+        """Switching call audio on (AT+CPCMREG=1, AT+QPCMV=1,0) answers ERROR until the module restarts
+        (AT+CFUN=1,1 or a power cycle), as SIM7600 modules do after some calls in the field."""
+        self._modem.settings.pcm_stuck = True
+
     # -- error answers --------------------------------------------------------------------------
     def cms_error(self, code: int = 500, command: str = "CMGS", times: int = 1) -> None:
         """The next `times` runs of `command` answer `+CMS ERROR: code`."""
@@ -161,6 +166,7 @@ class ModemFaults:
         with self._lock:
             self._injected.clear()
         self.final_word_delay = 0.0
+        self._modem.settings.pcm_stuck = False
         self.cancel_timers()
         m = self._modem
         if m.sim_state == "missing":
@@ -174,7 +180,8 @@ class ModemFaults:
         with self._lock:
             injected = {k: {"kind": v[0], "code": v[1], "times": v[2]} for k, v in self._injected.items()}
         m = self._modem
-        return {"deaf": self._deaf, "errors": injected, "final_word_delay": self.final_word_delay, "registered": m.registered, "sim": m.sim_state,
+        return {"deaf": self._deaf, "errors": injected, "final_word_delay": self.final_word_delay,
+                "audio_stuck": m.settings.pcm_stuck, "registered": m.registered, "sim": m.sim_state,
                 "present": m.present}
 
 

@@ -28,6 +28,7 @@ class Settings:
     moring: int = 0
     dtmf_detect: bool = False
     pcm: bool = False
+    pcm_stuck: bool = False  # AT+CPCMREG=1 / AT+QPCMV=1 answer ERROR until the module restarts (faults.audio_stuck)
     cops_format: int = 0
     attached: bool = True  # AT+CGATT
 
