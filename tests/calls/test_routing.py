@@ -31,6 +31,9 @@ def test_no_matching_rule_rejects_and_the_match_is_on_the_whole_number():
     assert p.route(source="pbx", called="123") == Route(REFUSE, number="123")
     assert p.route(source="lab", called="12").kind == REFUSE
     assert plan().empty and not p.empty
+    # Logs and errors name rules as the config API numbers them (Id 1 is the first rule).
+    assert p.route(source="pbx", called="12").decided_by == "rule 1"
+    assert p.route(source="pbx", called="123").decided_by == "no rule matches"
 
 
 BASE = '[[sip.peers]]\nname = "lab"\naddress = "127.0.0.1"\n'

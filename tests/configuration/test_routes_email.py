@@ -57,7 +57,7 @@ def test_routes_round_trip_and_the_next_call_follows_them(daemon_factory, app):
         200, "1", "live", "false"), added.raw
     assert settings(added) == {"to": "reject", "source": "gsm1", "match": "", "strip": "0", "prepend": ""}
     _ring(d)
-    wait_for(lambda: "no route takes it (rule 0); refused" in d.log(), 15, "the refusal", d.log)
+    wait_for(lambda: "no route takes it (rule 1); refused" in d.log(), 15, "the refusal", d.log)
     assert app.of("/call") == []                            # the rule decided: no IncomingCall
     assert _ended(d)["state"] == "rejected"   # the box hung up the refused call: the caller does not ring on
 

@@ -30,6 +30,11 @@ class Route:
     number: str = ""
     rule: int = -1
 
+    @property
+    def decided_by(self) -> str:
+        """For logs and errors: the deciding rule as the config API numbers it (from 1), or that none matched."""
+        return f"rule {self.rule + 1}" if self.rule >= 0 else "no rule matches"
+
 
 class DialPlan:
     def __init__(self, *, rules: Sequence[RouteRule], gsm_lines: Iterable[str], sip_trunks: Iterable[str],

@@ -259,8 +259,8 @@ class CallService:
             route = self._plan.route(source=line.name, called=dialed) if self._plan and not self._plan.empty \
                 else None
             if route is not None and route.kind == REFUSE:
-                log.info("%s calls %s on line %s: no route takes it (rule %d); refused",
-                         event.caller or "a withheld number", dialed, line.name, route.rule)
+                log.info("%s calls %s on line %s: no route takes it (%s); refused",
+                         event.caller or "a withheld number", dialed, line.name, route.decided_by)
                 trunk.release(event.channel, local=False)
                 return
             ext = route.name if route is not None and route.kind == API else self._routing.extension_for_line(line.name)

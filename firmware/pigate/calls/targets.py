@@ -55,4 +55,4 @@ def resolve(dialed: str, *, source: str, own_lines: Sequence[str], plan: DialPla
         return Target(lines, route.number)
     if route.kind == SIP:
         return Target((route.name,), route.number)
-    return Target(refused=True, why=f"route {route.rule} does not send calls from {source} to {dialed}")
+    return Target(refused=True, why=f"the dial plan ({route.decided_by}) does not send calls from {source} to {dialed}")
