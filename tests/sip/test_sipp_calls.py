@@ -37,10 +37,12 @@ def test_rfc2833_digits_from_sipps_pcaps_arrive_as_digit_events(gateway, tmp_pat
     try:
         call = offered.get(timeout=10)
         assert (call.caller, call.called) == ("+15550009999", "100")  # the asserted identity, not From's "sipp"
-        events.wait(Answered)
-        digits = [events.wait(Digit) for _ in range(2)]
-        assert [(d.digit, d.method) for d in digits] == [("1", "rfc2833"), ("5", "rfc2833")]
         assert events.wait(Ended).code == 200 and call.ended  # sipp hung up
+        # sipp sends its first digit right after its ACK: pjsua2's media thread can report that digit before
+        # the SIP thread reports the answer, so the two kinds are checked apart, each in its own order.
+        assert any(isinstance(e, Answered) for e in events.seen)
+        digits = [e for e in events.seen if isinstance(e, Digit)]
+        assert [(d.digit, d.method) for d in digits] == [("1", "rfc2833"), ("5", "rfc2833")]
     finally:
         runner.join(40)
     assert result and result[0].returncode == 0, result and result[0].stdout[-2000:]
