@@ -144,6 +144,7 @@ auto_aliases=no
 listen=udp:{host}:{port}
 mpath="{mpath}"
 loadmodule "tm.so"
+loadmodule "tmx.so"
 loadmodule "sl.so"
 loadmodule "rr.so"
 loadmodule "pv.so"
@@ -184,7 +185,7 @@ failure_route[NEXT_BOX] {{
     if (t_check_status("503") || (t_branch_timeout() && !t_branch_replied())) {{
         ds_mark_dst("ip");
         if (ds_next_dst()) {{
-            xlog("L_NOTICE", "call $ci failed over to $du\\n");
+            xlog("L_NOTICE", "call $ci got $T_reply_code, failed over to $du\\n");
             t_on_failure("NEXT_BOX");
             t_relay();
         }}

@@ -1,7 +1,8 @@
 """Several boxes behind a SIP load balancer: Kamailio's dispatcher in front of two pigate daemons, each on its own
 simulated GSM network. sipp (at 127.0.0.3, a stranger to the boxes) calls through Kamailio (127.0.0.2, the boxes'
 only SIP peer); the calls go out on GSM on both boxes in turn. When one box is stopped, Kamailio's OPTIONS probes
-mark it down and every new call goes to the other; only calls in flight on the stopped box are lost."""
+mark it down and every new call goes to the other; only calls in flight on the stopped box are lost. A box whose
+GSM lines are all taken answers 503, and Kamailio puts the call through on the other."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ BOB = "+15551230002"
 CALLER = "127.0.0.3"
 
 
-def _box(workdir: Path, proxy: str) -> Box:
+def _box(workdir: Path, proxy: str, lines: int = 8) -> Box:
     port = free_sip_port()
-    box = Box(workdir, lines=8, latency=LatencyProfile(), extra_config=f"""
+    box = Box(workdir, lines=lines, latency=LatencyProfile(), extra_config=f"""
 [sip]
 enabled = true
 listen = "127.0.0.1"
@@ -135,6 +136,39 @@ def test_kamailio_spreads_calls_over_two_boxes_and_fails_over_when_one_stops(box
         for run in runs:
             run.kill()
         k.stop()
+
+
+def test_a_box_with_no_free_gsm_line_answers_503_and_kamailio_puts_the_call_through_on_the_other(tmp_path):
+    made: list[Box] = []
+    runs: list[Sipp] = []
+    k = None
+    try:
+        made.append(_box(tmp_path / "a", "127.0.0.2", lines=1))
+        made.append(_box(tmp_path / "b", "127.0.0.2", lines=2))
+        a, b = made
+        # An app holds box a's only line: a call it placed to another handset, answered and kept up.
+        holder = "+15551230007"
+        a.call(holder, "<Response><Delay>120</Delay></Response>")
+        a.handset_call(holder, after=0)
+        k = dispatcher(workdir=tmp_path, boxes=[f"sip:127.0.0.1:{box.sip_port}" for box in (a, b)])
+        k.start()
+        # Four calls one after another: round robin offers at least one of them to a, which is full. Its 503
+        # sends the call on to b (a busy callee's 486 would have reached the caller as a failed call).
+        runs.append(Sipp(tmp_path / "full", "uac_proxy.xml", f"{k.host}:{k.port}", service="9" + BOB[1:],
+                         source=CALLER, calls=4, rate=2, hold_ms=300, limit=1))
+        counts = runs[-1].wait()
+        log = k.log.read_text()
+        assert counts == {"ok": 4, "failed": 0}, (runs[-1].out[-3000:], log[-3000:])
+        assert "got 503, failed over" in log, log[-3000:]  # a was offered a call and refused it 503
+        assert _calls(a) == [] and len(_calls(b)) == 4 and all(c.answered_at for c in _calls(b))
+        assert a.net.handset(holder).calls[0].state not in TERMINAL  # the app's call on a was never touched
+    finally:
+        for run in runs:
+            run.kill()
+        if k is not None:
+            k.stop()
+        for box in made:
+            box.stop()
 
 
 def _marked(k, how: str, box: Box, since: int = 0) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Protocol
 
 from pigate.callstates import (BUSY, CALLEE_HUNG_UP, CALLER_HANG_UP, CANCELLED, COMPLETED, ENDED, ERROR, FAILED,
-                               NO_ANSWER, NO_FREE_LINE, REJECTED, RINGING)
+                               NO_ANSWER, REJECTED, RINGING)
 from pigate.events import Event
 
 INBOUND, OUTBOUND = "Inbound", "Outbound"
@@ -83,9 +83,9 @@ def local_end(call: "CallRecord", how: str = "hangup") -> tuple[str, str]:
 
 def refusal_reason(state: str) -> str:
     """Why a caller is refused when the leg dialled for it failed with `state` (a result or 402's state):
-    the END_* reason (a SIP caller hears its status: busy 486, no answer 480, rejected 603, else 503)."""
-    return {BUSY: END_BUSY, NO_FREE_LINE: END_BUSY, NO_ANSWER: END_NO_ANSWER, REJECTED: END_REJECTED}.get(
-        state, END_FAILED)
+    the END_* reason (a SIP caller hears its status: busy 486, no answer 480, rejected 603, else 503). No free
+    line is a failure of the box, not the callee's busy: 503, so a load balancer in front tries another box."""
+    return {BUSY: END_BUSY, NO_ANSWER: END_NO_ANSWER, REJECTED: END_REJECTED}.get(state, END_FAILED)
 
 
 def connect_failure_state(result: str) -> str:

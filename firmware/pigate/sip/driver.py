@@ -22,8 +22,8 @@ IncomingCall = Callable[[SipCall], None]
 
 
 class SipDriver:
-    """SIP for the gateway. Incoming calls pass the admission rule first (403 for strangers, 486 beyond
-    `max_calls`, 503 while nothing takes calls), then go to `on_incoming(call)` on the event thread, which
+    """SIP for the gateway. Incoming calls pass the admission rule first (403 for strangers, 503 beyond
+    `max_calls` and while nothing takes calls), then go to `on_incoming(call)` on the event thread, which
     must `answer()`, `ringing()` or `reject()` them. `dial()` places calls through an account or a peer."""
 
     def __init__(self, *, listen: str = "127.0.0.1", port: int = 5060, max_calls: int = 32,
@@ -169,7 +169,7 @@ class SipDriver:
         if not trunk:
             code, why = 403, "the address is neither a SIP peer nor a registrar of a registered account"
         elif len(self._live) >= self.max_calls:
-            code, why = 486, f"already {len(self._live)} SIP calls (max_calls)"
+            code, why = 503, f"already {len(self._live)} SIP calls (max_calls)"
         elif self.on_incoming is None or not self.endpoint.running:
             code, why = 503, "nothing takes SIP calls (starting or stopping)"
         if code:

@@ -334,7 +334,10 @@ class Endpoint:
         cfg = pj.EpConfig()
         cfg.uaConfig.threadCnt = 0
         cfg.uaConfig.mainThreadOnly = True
-        cfg.uaConfig.maxCalls = self.max_calls
+        # pjsua answers 486 by itself once its call slots are full, counting calls still being refused; the
+        # driver's admission (503 beyond max_calls) must decide first, so pjsua keeps every slot it was built with
+        # (PJSUA_MAX_CALLS; a larger number is cut down to it).
+        cfg.uaConfig.maxCalls = max(cfg.uaConfig.maxCalls, self.max_calls)
         cfg.uaConfig.userAgent = self.user_agent
         cfg.logConfig.level = self.log_level
         cfg.logConfig.consoleLevel = self.log_level
