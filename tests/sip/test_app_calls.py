@@ -489,3 +489,45 @@ def test_blind_transfer_of_a_sip_call_refers_it_to_a_trunk_named_in_the_target(d
         if sipp.poll() is None:
             sipp.kill()
             sipp.communicate()
+
+
+def test_attended_transfer_of_two_sip_calls_refers_one_to_the_other_and_ends_both_dialogs(daemon_factory,
+                                                                                          peer_factory, app,
+                                                                                          tmp_path):
+    """AttendedTransfer over the API between two SIP calls: the transferred call's far end (sipp) is sent a REFER
+    with Replaces naming the target call's dialog at the lab peer, both calls end Transferred, and once sipp
+    reports the transfer over the box ends its dialog with sipp; the target's dialog, which sipp's INVITE with
+    Replaces would take over, is ended a grace time later when nobody did (else the lab peer would be left in a
+    silent call)."""
+    from tests.sip.test_sipp_calls import _refer_taker, _refer_to
+
+    sipp, sipp_port = _refer_taker(tmp_path)
+    try:
+        d, lab = _box(daemon_factory, peer_factory, app,
+                      f'[[sip.peers]]\nname = "sipp"\naddress = "127.0.0.1:{sipp_port}"\n')
+        hold = "<Response><Delay>30</Delay></Response>"
+        ids = []
+        for dialed in ("sip:200@sipp", "sip:300@lab"):
+            placed = d.call("Call", Dialed=dialed, ApiExtension="9999", ResponseOzML=hold, **AUTH)
+            assert placed.code == 200, placed.raw
+            ids.append(placed.find("CallId"))
+        answered_at = lab.expect("Answered", timeout=10)["at"]
+        _wait(lambda: d.call("ListActiveCalls", **AUTH).raw.decode().count("<CallState>InCall</CallState>") == 2,
+              10, "both calls answered", d.log)
+        transferred, target = ids
+        assert d.call("AttendedTransfer", TransferredCallId=transferred, TargetCallId=target).code in (304, 305)
+        assert d.call("AttendedTransfer", TransferredCallId=transferred, TargetCallId=target, **AUTH).code == 200
+        for call_id in ids:
+            row = _wait(lambda: _history(d, call_id) or None, 10, "the call in the history", d.log)
+            assert (row["State"], row["CallState"]) == ("TransferCompleted", "Transferred"), row
+        refer_to = _refer_to(sipp, tmp_path)  # sipp took the REFER, said 200 by NOTIFY and got the box's BYE
+        assert f"127.0.0.1:{lab.port}" in refer_to and "Replaces=" in refer_to, refer_to
+        # sipp does not call the lab peer with Replaces, so the box's dialog with it is still up: the box ends
+        # it once the transfer's grace (10 s) has passed.
+        ended = lab.expect("Ended", timeout=25)
+        assert ended["at"] - answered_at > 10, (ended, answered_at)
+        assert "<CallId>" not in d.call("ListActiveCalls", **AUTH).raw.decode()
+    finally:
+        if sipp.poll() is None:
+            sipp.kill()
+            sipp.communicate()

@@ -9,7 +9,11 @@
   or the SIP code of why a bridged call failed; 486 when the service cannot take the call at all).
 - The final SIP status maps to the contract's reasons (`end_reason`).
 - A call handed on by REFER (BlindTransfer, AttendedTransfer) is over in the service's books at once; its dialog
-  stays up until the transfer's final NOTIFY (then the box sends BYE) or the far end ends it.
+  stays up until the transfer's final NOTIFY (then the box sends BYE; a NOTIFY that came before the service let
+  the call go ends it then) or the far end ends it.
+- An attended transfer's target call is over in the books too; the transferred party's INVITE with Replaces takes
+  its far end over, which then ends the box's dialog. One still up `replace_grace` seconds later (the transfer
+  failed, or the far end does not do Replaces) is hung up, so that nobody is left in a silent call.
 """
 
 from __future__ import annotations
@@ -56,8 +60,8 @@ def _is_user(caller_id: str) -> bool:
 class SipTrunk:
     """Thread-safe: SIP events arrive on the driver's event thread, the service's calls on session/HTTP threads."""
 
-    def __init__(self, *, driver: SipDriver, media: LegMedia) -> None:
-        self._driver, self._media = driver, media
+    def __init__(self, *, driver: SipDriver, media: LegMedia, replace_grace: float = 10.0) -> None:
+        self._driver, self._media, self._replace_grace = driver, media, replace_grace
         lines = [TrunkLine(a.name, a.username) for a in driver.accounts.values()]
         lines += [TrunkLine(p.name, p.name) for p in driver.peers.values()]
         self.lines: Sequence[TrunkLine] = tuple(lines)
@@ -70,6 +74,7 @@ class SipTrunk:
         self._pending: dict[str, tuple[SipLeg, str, str]] = {}  # outgoing: leg, line, caller id until dialled
         self._legs: dict[str, SipLeg] = {}
         self._handed_on: dict[str, SipCall] = {}  # referred away, the far end not yet done with the REFER
+        self._transfer_over: set[str] = set()     # a final NOTIFY came while the service still had the call
         self._report: Report | None = None
 
     # ---- the contract --------------------------------------------------------------------------
@@ -122,10 +127,21 @@ class SipTrunk:
             self._pending.pop(channel, None)
             self._answered.discard(channel)
             leg = self._legs.pop(channel, None)
-            if sip_call is not None and local and leg is not None and leg.referred and not sip_call.ended:
+            transfer_over = channel in self._transfer_over
+            self._transfer_over.discard(channel)
+            handed_on = sip_call is not None and local and leg is not None and not sip_call.ended
+            if handed_on and leg.referred and not transfer_over:
                 # The far end has our REFER: its dialog is ended when the transfer's final NOTIFY comes.
                 self._handed_on[channel] = sip_call
                 return
+        if handed_on and leg.referred:
+            self._hang_up_left(channel, sip_call)
+            return
+        if handed_on and leg.taken_over:
+            timer = threading.Timer(self._replace_grace, self._hang_up_left, args=(channel, sip_call))
+            timer.name, timer.daemon = f"sip-{channel}-replaced", True
+            timer.start()
+            return
         # The gateway's own ends go through the leg (hangup, reject with its code); what is left is an incoming
         # call the service would not take (shutting down, line at capacity): 486.
         if sip_call is not None and not local and not sip_call.ended:
@@ -135,6 +151,17 @@ class SipTrunk:
                 log.debug("sip: %s: refusing on release: %s", channel, exc)
 
     # ---- helpers -------------------------------------------------------------------------------
+    @staticmethod
+    def _hang_up_left(channel: str, sip_call: SipCall) -> None:
+        """End a dialog a transfer left up (unless its far end ended it meanwhile)."""
+        if sip_call.ended:
+            return
+        log.info("sip: %s: ending the dialog the transfer left", channel)
+        try:
+            sip_call.hangup()
+        except SipError as exc:
+            log.debug("sip: %s: hang-up after the transfer: %s", channel, exc)
+
     def _leg(self, call: "CallRecord", sip_call: SipCall | None, *, line: str, inbound: bool) -> SipLeg:
         return SipLeg(call_id=call.id, sip_call=sip_call, caller=call.source, callee=call.destination,
                       api_extension=call.api_extension, inbound=inbound, frames=self._driver.frame_port,
@@ -158,18 +185,17 @@ class SipTrunk:
     def _on_event(self, channel: str, event: SipEvent) -> None:
         with self._lock:
             referred = self._handed_on.get(channel)
-            if referred is not None and (isinstance(event, SipEnded) or (
-                    isinstance(event, SipTransferStatus) and event.final)):
+            final = isinstance(event, SipTransferStatus) and event.final
+            if referred is not None and (isinstance(event, SipEnded) or final):
                 del self._handed_on[channel]
             else:
                 referred = None
+                if final and channel in self._calls:
+                    self._transfer_over.add(channel)  # before the service let the call go: release() ends it
         if referred is not None:
             if not isinstance(event, SipEnded):
                 log.info("sip: %s: transfer over (%s %s); ending the dialog", channel, event.code, event.reason)
-                try:
-                    referred.hangup()
-                except SipError as exc:
-                    log.debug("sip: %s: hang-up after the transfer: %s", channel, exc)
+                self._hang_up_left(channel, referred)
             return
         with self._lock:
             if channel not in self._calls:

@@ -125,6 +125,7 @@ class SipLeg(GsmLeg):
         self._host = host
         self._trunk_hosts = dict(trunk_hosts or {})  # trunk name -> its host[:port][;transport] for REFER targets
         self.referred = False  # handed on by a REFER: the trunk ends the dialog once the transfer is over
+        self.taken_over = False  # an attended transfer's target: the transferred party's INVITE with Replaces
         self._reject_code = 603
         pump = PcmPump(url=f"sip:{call_id}", name=f"sip-{call_id}", opener=self._open_audio)
         self._frames = frames
@@ -191,7 +192,7 @@ class SipLeg(GsmLeg):
         if self.sip_call is None or other.sip_call is None:
             raise SipError("not dialled")
         self.sip_call.transfer_attended(other.sip_call)
-        self.referred = True
+        self.referred = other.taken_over = True
 
     def forward(self, destination: str) -> None:
         raise InappropriateCommand("Forward")
