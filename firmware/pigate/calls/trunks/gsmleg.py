@@ -118,10 +118,6 @@ class GsmLeg:
     def live(self) -> bool:
         return not self._over
 
-    @property
-    def audio_running(self) -> bool:
-        return self._pump is not None and self._pump.running
-
     # -- driven by the call service ---------------------------------------------------------------
     def connected(self) -> None:
         """The far end answered an outgoing call: switch PCM on where the modem needs it, start the stream."""
