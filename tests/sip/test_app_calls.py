@@ -84,6 +84,12 @@ port = {sip_port}
     return (d, *lab)
 
 
+def _hears_ringback(d, number: str) -> bool:
+    """The handset's last second was voiced, and 425 Hz (the ringback tone) its strongest test frequency."""
+    heard = _sim(d, f"/handsets/{urllib.parse.quote(number)}/heard?hz=425,600,1000,1400")
+    return heard["voiced_seconds"] >= 0.2 and max(heard["power"], key=heard["power"].get) == "425"
+
+
 def _level(peer, ms: int = 500) -> float:
     peer.send("level", ms=ms)
     return peer.expect("Level")["rms"]
@@ -192,7 +198,7 @@ def test_ozml_call_and_request_reach_a_sip_peer(daemon_factory, peer_factory, ap
 
 
 def test_blind_transfer_of_an_answered_gsm_call_bridges_it_to_the_sip_target(daemon_factory, peer_factory, app):
-    d, lab, busy, ringer = _box(daemon_factory, peer_factory, app, "[calls]\nring_time = 5\n",
+    d, lab, busy, ringer = _box(daemon_factory, peer_factory, app, "[calls]\nring_time = 7\n",
                                 more=("busy", "ringer"))
     caller = "+15551230009"
     # First to a target that is busy, then to one that does not answer within ring_time (the caller hears
@@ -207,8 +213,8 @@ def test_blind_transfer_of_an_answered_gsm_call_bridges_it_to_the_sip_target(dae
     _sim(d, f"/handsets/{urllib.parse.quote(caller)}/call", {"to": LINE_NUMBER})
     assert busy.expect("Incoming", timeout=15)["called"] == "401"
     assert ringer.expect("Incoming", timeout=15)["called"] == "402"
-    _wait(lambda: _strongest(d, caller, "425,600,1000,1400") == "425", 4, "ringback at the transferred handset",
-          d.log)
+    # 425 Hz, 1 s on and 4 s off (the second burst 5 s in, within ring_time): the handset hears it within 7 s.
+    _wait(lambda: _hears_ringback(d, caller), 7, "ringback at the transferred handset", d.log)
     assert ringer.expect("Ended", timeout=10)["code"] == 487  # CANCELled after ring_time
     incoming = lab.expect("Incoming", timeout=15)
     assert (incoming["called"], incoming["caller"]) == ("400", caller), incoming  # the transferred party's id
@@ -317,6 +323,18 @@ def test_call_setup_calls_both_parties_and_joins_them(daemon_factory, peer_facto
     # An unknown party is the command's error; without credentials nothing is dialled.
     assert d.call("CallSetup", Caller="not a number", Callee="sip:300@lab", **AUTH).code == 302
     assert d.call("CallSetup", Caller=BOB, Callee="sip:300@lab").code == 304
+
+
+def test_call_setup_caller_hears_ringback_while_the_callee_rings(daemon_factory, peer_factory, app):
+    d, lab, ringer = _box(daemon_factory, peer_factory, app, "[calls]\nring_time = 8\n", more=("ringer",))
+    assert d.call("CallSetup", Caller=BOB, Callee="sip:300@ringer", **AUTH).code == 200
+    assert ringer.expect("Incoming", timeout=15)["called"] == "300"
+    assert _handset_call(d).get("state") == "active"
+    # 425 Hz, 1 s on and 4 s off: within one cadence the handset hears it.
+    _wait(lambda: _hears_ringback(d, BOB), 7, "ringback at the caller while the callee rings", d.log)
+    # Callee rings out (ring_time): it is CANCELled, and Caller is hung up.
+    assert ringer.expect("Ended", timeout=15)["code"] == 487
+    _wait(lambda: _handset_call(d).get("state") not in ("active", "incoming"), 5, "the caller hung up", d.log)
 
 
 def test_attended_transfer_joins_a_gsm_call_and_a_sip_call(daemon_factory, peer_factory, app):

@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Callable, Protocol
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 from pigate.backlog import BacklogTrim
 from pigate.errors import CallConnectFailed, PigateError
@@ -91,6 +92,18 @@ class Ringback(Playback):
             self._pos = 0
             frame = super().next_frame()
         return frame
+
+
+@contextmanager
+def ringing_for(live: "LiveCall") -> Iterator[None]:
+    """While the box rings someone for `live`'s party (a transfer's target, CallSetup's Callee), the party hears
+    ringback rather than silence."""
+    ringback = Ringback()
+    live.leg.trunk_leg.join_audio(ringback, None)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        ringback.cancel()
 
 
 class Joinable(Protocol):

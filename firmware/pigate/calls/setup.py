@@ -2,7 +2,7 @@
 
 CallSetup(Caller, Callee): the box calls Caller first, like a Call of the API extension (calls/targets.py: a
 number, sip:USER@TRUNK, the extension's routes); once Caller answers it calls Callee with Caller's number as
-caller ID, and once Callee answers the two are bridged (calls/bridge.py) until either hangs up. Either leg
+caller ID (Caller hears ringback meanwhile), and once Callee answers the two are bridged (calls/bridge.py) until either hangs up. Either leg
 failing (busy, no answer within `[calls] ring_time`, refused) sends the usual Error notification for that leg
 and hangs up the other. The answer's call id is Caller's leg; both legs are in ListActiveCalls and the history.
 
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 from pigate.callstates import HOLD, IN_CALL
 from pigate.errors import CallConnectFailed, InappropriateCommand, InvalidParameter, SipError
 
-from .bridge import Dialer, hand_over, hold_together
+from .bridge import Dialer, hand_over, hold_together, ringing_for
 
 if TYPE_CHECKING:
     from .registry import CallRegistry, LiveCall
@@ -64,7 +64,9 @@ class Setups:
                 log.info("call %s: CallSetup to %s failed: %s", live.record.id, callee, exc)
                 return
             second.bridged = True
-            if not self._dialer.await_answer(second, unless=lambda: not live.record.live):
+            with ringing_for(live):  # Caller hears ringback while Callee rings
+                answered = self._dialer.await_answer(second, unless=lambda: not live.record.live)
+            if not answered:
                 return
             second.leg.connected()
             log.info("call %s: CallSetup joined %s and %s (call %s)", live.record.id, caller, callee,

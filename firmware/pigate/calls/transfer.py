@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pigate.errors import ApiError
 
-from .bridge import Dialer, Ringback, hand_over
+from .bridge import Dialer, hand_over, ringing_for
 from .model import INBOUND
 
 if TYPE_CHECKING:
@@ -57,12 +57,8 @@ class Transfers:
             return False
         log.info("call %s: transferring to %s on line %s (call %s)", rec.id, where.number, out.record.line,
                  out.record.id)
-        ringback = Ringback()  # the transferred party hears ringing meanwhile
-        live.leg.trunk_leg.join_audio(ringback, None)
-        try:
+        with ringing_for(live):
             answered = self._dialer.await_answer(out, unless=lambda: not rec.live)
-        finally:
-            ringback.cancel()
         if not answered:
             log.info("call %s: transfer to %s failed: %s", rec.id, target, out.record.result)
             return False
