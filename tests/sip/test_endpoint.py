@@ -154,6 +154,37 @@ def test_pjsua2_objects_kept_past_stop_are_let_go_without_an_abort(peer_factory,
     """)
 
 
+def test_frame_ports_closed_while_pjmedias_clock_calls_them_never_crash_the_process():
+    """pjmedia's clock thread calls a frame port every 20 ms; a port closed while that thread waited for the GIL
+    inside a callback used to be freed under it (a segfault in libpython as a call ended: the daemon died in a
+    stress run). Another thread keeps the GIL busy here, so the clock thread often waits for it; 300 ports are
+    connected, fed for a tick or so and closed. Before the fix the child segfaulted every time."""
+    script = textwrap.dedent(f"""
+        import threading, time
+        from pigate.sip import SipDriver
+        d = SipDriver(port={free_sip_port()})
+        d.start()
+        busy = threading.Event()
+        def hog():
+            while not busy.is_set():
+                sum(range(1000))
+        threading.Thread(target=hog, daemon=True).start()
+        sink = d.frame_port("sink")
+        for i in range(300):
+            port = d.frame_port(f"p{{i}}")
+            d.endpoint.call(lambda: port.pj_media.startTransmit(sink.pj_media))
+            time.sleep(0.02)
+            port.close()
+        busy.set()
+        d.stop()
+        print("stopped", flush=True)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], env=pigate_env(), cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, (done.returncode, done.stderr[-3000:])
+    assert done.stdout.strip() == "stopped"
+
+
 def _answered_in_a_child(peer_factory, then: str):
     """Run `then` in a child process whose driver `d` has answered the peer's call `call`; the child must
     end cleanly (exit 0, no pjsua2 assertion). Returns the peer."""

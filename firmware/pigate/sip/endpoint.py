@@ -66,6 +66,18 @@ def _pj_objects(owner: Any) -> list[Any]:
     return [obj for name in ("pj_call", "pj_account", "pj_media") if (obj := getattr(owner, name, None)) is not None]
 
 
+def destroy_now(obj: Any) -> None:
+    """Delete a pjsua2 media object's C++ side now, while its Python side is still alive (pjsua2 thread).
+
+    pjmedia's clock thread calls a media port's callbacks (a frame port's frames, a player's end of file) into
+    Python. Left to garbage collection, the C++ object is deleted from inside the Python object's deallocation,
+    with the GIL released: a callback that was waiting for the GIL at that moment then ran on the dying object
+    and crashed the interpreter (a segfault in libpython as a call ended). Deleted here, a callback in flight
+    finishes on a live object, pjsua2's destructor unhooks the port under the port's lock, and the Python
+    object (disowned by the delete) is freed later with nothing left to delete."""
+    type(obj).__swig_destroy__(obj)
+
+
 def _make_adapters(pj: Any) -> SimpleNamespace:
     """Subclasses of pjsua2's classes whose callbacks forward, wrapped, to an owner object."""
 

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from pigate.backlog import BacklogTrim
 from pigate.errors import SipError
-from pigate.sip.endpoint import Endpoint
+from pigate.sip.endpoint import Endpoint, destroy_now
 
 RATE = 8000
 FRAME_MS = 20
@@ -67,7 +67,9 @@ class _Media:
         pass
 
     def _pj_drop(self) -> None:
-        self.pj_media = None
+        media, self.pj_media = self.pj_media, None
+        if media is not None:
+            destroy_now(media)  # not from the garbage collector, under pjmedia's clock thread
 
 
 class FramePort(_Media):
