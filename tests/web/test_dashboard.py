@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -62,22 +63,33 @@ def test_page_is_readable_on_a_phone(daemon_factory, browser):
     assert console_errors(browser) == []
 
 
+def _cells(browser, xpath: str) -> list[str] | None:
+    """The texts of the cells `xpath` finds, read at once (None when none, or when a redraw replaced them)."""
+    try:
+        return [c.text for c in browser.find_elements(By.XPATH, xpath)] or None
+    except StaleElementReferenceException:
+        return None
+
+
 def test_webhook_log_shows_the_post_and_its_answer_code(daemon_factory, browser):
     from tests.notify.webapp import Reply, WebApp
 
     app = WebApp()
-    app.route("/sms", Reply(200, b""))
+    app.route("/sms", Reply(200, b"", delay=1.0))  # slow to answer: the queue shows the SMS's hook first
     app.start()
     try:
         d = daemon_factory(f'[notifications]\nincoming_sms_url = "{app.url("/sms")}"\nallow = ["127.0.0.0/8"]\n')
         browser.get(d.base + "/")
         WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "live").text == "live")
         get_json(f"{d.base}/sim/handsets/{quote(HANDSET)}/sms", data=b"text=Hi+box")
-        row = WebDriverWait(browser, 10).until(lambda b: b.find_element(By.CSS_SELECTOR, "#webhooks tbody tr"))
-        cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
-        assert cells[1] == "IncomingSMS" and cells[2] == app.url("/sms") and cells[3] == "200"
-        inbox = WebDriverWait(browser, 10).until(lambda b: b.find_element(By.CSS_SELECTOR, "#inbox tbody tr"))
-        assert "Hi box" in inbox.text and HANDSET in inbox.text
+        # The Posts table, not the queue table beside it: the notification is queued (a row there) before its
+        # post is answered, and each live update redraws the section.
+        cells = WebDriverWait(browser, 10).until(lambda b: _cells(
+            b, "//section[@id='webhooks']//h3[.='Posts']/following-sibling::*[1]//tbody/tr[1]/td"))
+        assert cells[1] == "IncomingSMS" and cells[2] == app.url("/sms") and cells[3] == "200", cells
+        inbox = " ".join(WebDriverWait(browser, 10).until(lambda b: _cells(
+            b, "//section[@id='inbox']//tbody/tr[1]/td")))
+        assert "Hi box" in inbox and HANDSET in inbox, inbox
         assert [r.path for r in app.requests] == ["/sms"]
     finally:
         app.stop()
