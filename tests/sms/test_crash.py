@@ -9,6 +9,7 @@ outlives a crashed daemon); the daemon is a real `python -m pigate run` reaching
 from __future__ import annotations
 
 import collections
+import http.client
 import random
 import threading
 import time
@@ -61,7 +62,9 @@ class Submitter(threading.Thread):
                 try:
                     a = api_call(self.d.base, "SendSms", timeout=3, ApiExtension="9999", Recipient=HANDSET,
                                  Message=f"crash {i:03d}", Reference=f"crash-{i}")
-                except (OSError, urllib.error.URLError):
+                except (OSError, urllib.error.URLError, http.client.HTTPException):
+                    # No answer, or part of one (a kill between the answer's header and its body): unknown
+                    # whether it was accepted, so it is submitted again with the same Reference.
                     self.errors += 1
                     time.sleep(0.02)
                     continue
