@@ -31,7 +31,12 @@ def test_daemon_places_a_call_that_speaks_and_is_recorded_in_history(daemon_fact
                        15, "the history row", d.log)
     assert (history.find("CallHistory/Call/CallId"), history.find("CallHistory/Call/State"),
             history.find("CallHistory/Call/Direction")) == (call_id, "CallerHangUp", "Outbound")
-    with urllib.request.urlopen(f"{d.base}/sim/handsets/{urllib.request.quote(bob)}/calls", timeout=5) as resp:
-        calls = json.load(resp)
-    assert calls[-1]["state"] == "ended" and calls[-1]["heard_seconds"] >= 1.0
+    # The history row is written as the box hangs up (before its ATH reaches the modem): the handset's end
+    # follows a moment later.
+    def handset_calls():
+        with urllib.request.urlopen(f"{d.base}/sim/handsets/{urllib.request.quote(bob)}/calls", timeout=5) as resp:
+            calls = json.load(resp)
+        return calls if calls and calls[-1]["state"] == "ended" else None
+    calls = wait_for(handset_calls, 10, "the handset's call to end", d.log)
+    assert calls[-1]["heard_seconds"] >= 1.0
     assert d.call("Hangup", CallId=call_id).code == 601
