@@ -2,9 +2,9 @@
 
 CallSetup(Caller, Callee): the box calls Caller first, like a Call of the API extension (calls/targets.py: a
 number, sip:USER@TRUNK, the extension's routes); once Caller answers it calls Callee with Caller's number as
-caller ID (Caller hears ringback meanwhile), and once Callee answers the two are bridged (calls/bridge.py) until either hangs up. Either leg
-failing (busy, no answer within `[calls] ring_time`, refused) sends the usual Error notification for that leg
-and hangs up the other. The answer's call id is Caller's leg; both legs are in ListActiveCalls and the history.
+caller ID (Caller hears ringback meanwhile), and once Callee answers the two are bridged (calls/bridge.py) until
+either hangs up. Either leg failing (busy, no answer within `[calls] ring_time`, refused) sends the usual Error
+notification for that leg and hangs up the other. The answer's call id is Caller's leg; both legs are in ListActiveCalls and the history.
 
 AttendedTransfer(TransferredCallId, TargetCallId): both calls must be up. When both are SIP calls the far end of
 the transferred call is sent a REFER with Replaces naming the target call's dialog (it calls that party and

@@ -134,7 +134,7 @@ class SipTrunk:
                 # The far end has our REFER: its dialog is ended when the transfer's final NOTIFY comes.
                 self._handed_on[channel] = sip_call
                 return
-        if handed_on and leg.referred:
+        if handed_on and leg.referred:  # its transfer's final NOTIFY came already
             self._hang_up_left(channel, sip_call)
             return
         if handed_on and leg.taken_over:
