@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-import signal
 import sys
-import threading
 from typing import Sequence
 
 from pigate import __version__, config as config_mod
 from pigate.errors import PigateError
+from pigate.stopsignals import StopSignals
 
 log = logging.getLogger("pigate")
 
@@ -27,20 +26,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = config_mod.load(args.config)
     _setup_logging(args.log_level or cfg.log_level)
     app = App(config=cfg, config_path=config_mod.path_of(args.config))
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        app.start()
-    except BaseException:
-        app.stop()
-        raise
-    try:
-        while not stop.wait(3600):
-            pass
-    finally:
-        log.info("stopping")
-        app.stop()
+    with StopSignals() as stops:  # before the start: a signal during it stops the daemon once it has started
+        try:
+            app.start()
+        except BaseException:
+            app.stop()
+            raise
+        try:
+            stops.wait()
+        finally:
+            log.info("stopping")
+            app.stop()
     return 0
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import threading
 from typing import Sequence
 
 from pigate.errors import PigateError
+from pigate.stopsignals import StopSignals
 
 from .network import LatencyProfile, Network
 
@@ -51,9 +51,7 @@ def run(args: argparse.Namespace, *, out=None) -> int:
     if args.modems < 1:
         print("pigate sim serve: --modems must be at least 1", file=sys.stderr)
         return 2
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())  # first, so a signal during start-up still shuts down cleanly
+    stops = StopSignals()  # first, so a signal during start-up still shuts down cleanly
     net = build(args)
     server = None
     try:
@@ -64,11 +62,12 @@ def run(args: argparse.Namespace, *, out=None) -> int:
         out.flush()
         if args.control:
             server = _serve_control(net, args.control, out)
-        stop.wait()
+        stops.wait()
     finally:
         if server is not None:
             server.close()
         net.stop()
+        stops.close()
     return 0
 
 
